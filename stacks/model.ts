@@ -1,0 +1,470 @@
+/**
+ * The validated, typed model of one datacenter: stack config + CMDB inventory,
+ * checked together. Components receive this model and nothing else.
+ *
+ * `buildModel` is pure: it takes the raw config object and the parsed
+ * inventory, and either returns the model or throws one ConfigError listing
+ * every problem by its path.
+ */
+import {
+  CONFIG_NAMESPACE,
+  InventorySchema,
+  StackConfigSchema,
+  type Host,
+  type HostFunction,
+  type Inventory,
+  type StackConfig,
+} from "./schema";
+import { ConfigError, joinPath, schemaIssues, show, type ConfigIssue } from "./validate";
+import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, hasHostBits, parseCidr, type Cidr } from "./net";
+import { labelKeys } from "./labels";
+
+export interface Rack {
+  readonly name: string;
+  readonly room: string;
+  readonly subnet: string;
+  readonly gateway: string;
+  readonly hosts: readonly Host[];
+}
+
+export interface ApiEndpoint {
+  readonly mode: "lvs" | "dns";
+  /** What clients put in their kubeconfig: the VIP (lvs) or the DNS name (dns). */
+  readonly host: string;
+  readonly port: number;
+  /** `dns` mode: the A records to publish (one per master). */
+  readonly dnsRecords: readonly { name: string; type: "A"; value: string; ttlSeconds: number }[];
+}
+
+export interface DatacenterModel {
+  readonly name: string;
+  readonly config: Required<Pick<StackConfig, "hostAccess" | "monitoring" | "logging">> & StackConfig;
+  readonly inventory: Inventory;
+  readonly masters: readonly Host[];
+  /** Every non-master host (they all run kubelet as minions). */
+  readonly minions: readonly Host[];
+  readonly racks: readonly Rack[];
+  readonly rooms: readonly string[];
+  readonly api: ApiEndpoint;
+}
+
+export const CONFIG_ROOT = `${CONFIG_NAMESPACE}:`;
+const cfgPath = (...segs: (string | number)[]) => joinPath(CONFIG_ROOT, segs);
+
+/** Node labels for a host: its CMDB fields under the platform domain plus the well-known zone. */
+export function nodeLabels(host: Host): Record<string, string> {
+  return {
+    [labelKeys.function]: host.function,
+    [labelKeys.room]: host.room,
+    [labelKeys.rack]: host.rack,
+    [labelKeys.machineType]: host.machineType,
+    [labelKeys.zone]: host.room,
+  };
+}
+
+/** Every value that appears more than once, with the indexes where it appears. */
+function duplicates<T>(items: readonly T[], key: (t: T) => string): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  items.forEach((item, i) => seen.set(key(item), [...(seen.get(key(item)) ?? []), i]));
+  return new Map([...seen].filter(([, idx]) => idx.length > 1));
+}
+
+function checkCidr(issues: ConfigIssue[], path: string, text: string): Cidr | undefined {
+  const c = parseCidr(text);
+  if (hasHostBits(text)) {
+    issues.push({
+      path,
+      message: `${show(text)} has host bits set (expected the network address ${show(`${intToIpFirst(c)}/${c.prefix}`)})`,
+    });
+  }
+  return c;
+}
+
+function intToIpFirst(c: Cidr): string {
+  return [c.first >>> 24, (c.first >>> 16) & 255, (c.first >>> 8) & 255, c.first & 255].join(".");
+}
+
+/** Odd and within 3..7: etcd keeps quorum through (n-1)/2 failures; even counts add risk, not tolerance. */
+export function masterCountProblem(count: number): string | undefined {
+  if (count < 3) return `${count} master(s) cannot keep etcd quorum through a failure (expected 3, 5 or 7)`;
+  if (count % 2 === 0)
+    return `${count} masters: an even count tolerates no more failures than ${count - 1} (expected 3, 5 or 7)`;
+  if (count > 7) return `${count} masters slow every etcd write (expected 3, 5 or 7)`;
+  return undefined;
+}
+
+function crossChecks(cfg: StackConfig, inv: Inventory, inventoryPath: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const invPath = (...segs: (string | number)[]) => joinPath(`${inventoryPath}:`, segs).replace(":", ": ");
+
+  if (inv.datacenter !== cfg.datacenter.name) {
+    add(
+      invPath("datacenter"),
+      `${show(inv.datacenter)} does not match stack datacenter (expected ${show(cfg.datacenter.name)})`,
+    );
+  }
+
+  // --- Inventory: identity -------------------------------------------------
+  for (const [name, idx] of duplicates(inv.hosts, (h) => h.hostname)) {
+    for (const i of idx.slice(1))
+      add(
+        invPath("hosts", i, "hostname"),
+        `${show(name)} is already used by hosts[${idx[0]}] (expected unique hostnames)`,
+      );
+  }
+  for (const [ip, idx] of duplicates(inv.hosts, (h) => h.ip)) {
+    for (const i of idx.slice(1))
+      add(invPath("hosts", i, "ip"), `${show(ip)} is already used by hosts[${idx[0]}] (expected unique IPs)`);
+  }
+
+  // --- Racks and subnets ---------------------------------------------------
+  const racksCfg = cfg.network.racks;
+  for (const [name, idx] of duplicates(racksCfg, (r) => r.name)) {
+    for (const i of idx.slice(1))
+      add(
+        cfgPath("network", "racks", i, "name"),
+        `${show(name)} is declared twice (expected one entry per rack)`,
+      );
+  }
+  const rackSubnets = racksCfg.map((r, i) =>
+    checkCidr(issues, cfgPath("network", "racks", i, "subnet"), r.subnet),
+  );
+  const rackByName = new Map(racksCfg.map((r, i) => [r.name, { rack: r, subnet: rackSubnets[i], index: i }]));
+  const invRacks = new Map<string, Set<string>>();
+  for (const h of inv.hosts) invRacks.set(h.rack, (invRacks.get(h.rack) ?? new Set()).add(h.room));
+
+  racksCfg.forEach((r, i) => {
+    if (!invRacks.has(r.name))
+      add(
+        cfgPath("network", "racks", i, "name"),
+        `rack ${show(r.name)} is not in the inventory ${inventoryPath} (expected a rack that holds hosts)`,
+      );
+    const sub = rackSubnets[i];
+    if (sub && !cidrContainsIp(sub, r.gateway))
+      add(
+        cfgPath("network", "racks", i, "gateway"),
+        `${show(r.gateway)} is outside the rack subnet ${r.subnet} (expected an address inside it)`,
+      );
+  });
+  for (const [rack, rooms] of invRacks) {
+    if (rooms.size > 1)
+      add(
+        invPath("hosts"),
+        `rack ${show(rack)} appears in several rooms ${show([...rooms].sort())} (expected one room per rack)`,
+      );
+  }
+  const hostIps = new Set(inv.hosts.map((h) => h.ip));
+  inv.hosts.forEach((h, i) => {
+    const r = rackByName.get(h.rack);
+    if (!r) {
+      add(
+        invPath("hosts", i, "rack"),
+        `${show(h.rack)} is not declared in ${cfgPath("network", "racks")} (expected one of ${show(racksCfg.map((x) => x.name))})`,
+      );
+    } else if (r.subnet && !cidrContainsIp(r.subnet, h.ip)) {
+      add(
+        invPath("hosts", i, "ip"),
+        `${show(h.ip)} of ${h.hostname} is outside rack ${h.rack}'s subnet ${r.rack.subnet} (expected an address inside it)`,
+      );
+    }
+    if (r && h.ip === r.rack.gateway)
+      add(invPath("hosts", i, "ip"), `${show(h.ip)} is rack ${h.rack}'s gateway (expected a host address)`);
+    // The seed's LVM metadata incident: log volumes (EmptyDir, under the
+    // kubelet root) must sit on their own plain partition.
+    const kubeletDisk = h.disks.find((d) => d.mount === cfg.minions.kubeletRoot);
+    if (!kubeletDisk) {
+      add(
+        invPath("hosts", i, "disks"),
+        `${h.hostname} has no partition mounted at ${cfg.minions.kubeletRoot} (expected a dedicated plain partition for EmptyDir log volumes)`,
+      );
+    } else if (kubeletDisk.lvm) {
+      add(
+        invPath("hosts", i, "disks"),
+        `${h.hostname}'s ${cfg.minions.kubeletRoot} (${kubeletDisk.device}) is on LVM (expected a plain partition: LVM metadata exhaustion took logging down in production)`,
+      );
+    }
+  });
+
+  // --- Address spaces do not overlap --------------------------------------
+  const spaces: { path: string; cidr: Cidr }[] = [];
+  const space = (path: string, text: string) => {
+    const c = checkCidr(issues, path, text);
+    if (c) spaces.push({ path, cidr: c });
+    return c;
+  };
+  const podCidr = space(cfgPath("network", "podCidr"), cfg.network.podCidr);
+  const serviceCidr = space(cfgPath("network", "serviceCidr"), cfg.network.serviceCidr);
+  rackSubnets.forEach(
+    (c, i) => c && spaces.push({ path: cfgPath("network", "racks", i, "subnet"), cidr: c }),
+  );
+  const vipPools = (cfg.lvs?.vipPools ?? []).map((t, i) => space(cfgPath("lvs", "vipPools", i), t));
+  (cfg.lvs?.localAddressRanges ?? []).forEach((t, i) => space(cfgPath("lvs", "localAddressRanges", i), t));
+  for (let a = 0; a < spaces.length; a++) {
+    for (let b = a + 1; b < spaces.length; b++) {
+      if (cidrsOverlap(spaces[a].cidr, spaces[b].cidr)) {
+        add(
+          spaces[b].path,
+          `${spaces[b].cidr.text} overlaps ${spaces[a].path} ${spaces[a].cidr.text} (expected disjoint address ranges)`,
+        );
+      }
+    }
+  }
+
+  // --- Calico IP pools: inside the pod CIDR, disjoint ---------------------
+  const pools = cfg.bgp.ipPools.map((p, i) => ({
+    p,
+    i,
+    c: checkCidr(issues, cfgPath("bgp", "ipPools", i, "cidr"), p.cidr),
+  }));
+  for (const { p, i, c } of pools) {
+    if (c && podCidr && !cidrContainsCidr(podCidr, c))
+      add(
+        cfgPath("bgp", "ipPools", i, "cidr"),
+        `${p.cidr} is outside network.podCidr ${cfg.network.podCidr} (expected a block inside it)`,
+      );
+    if (c && p.blockSize < c.prefix)
+      add(
+        cfgPath("bgp", "ipPools", i, "blockSize"),
+        `${p.blockSize} is larger than the pool ${p.cidr} (expected a prefix length >= ${c.prefix})`,
+      );
+    (p.racks ?? []).forEach((r, j) => {
+      if (!invRacks.has(r))
+        add(
+          cfgPath("bgp", "ipPools", i, "racks", j),
+          `rack ${show(r)} is not in the inventory (expected one of ${show([...invRacks.keys()].sort())})`,
+        );
+    });
+  }
+  for (let a = 0; a < pools.length; a++) {
+    for (let b = a + 1; b < pools.length; b++) {
+      const A = pools[a].c;
+      const B = pools[b].c;
+      if (A && B && cidrsOverlap(A, B))
+        add(
+          cfgPath("bgp", "ipPools", b, "cidr"),
+          `${B.text} overlaps bgp.ipPools[${a}] ${A.text} (expected disjoint pools)`,
+        );
+    }
+  }
+  for (const [name, idx] of duplicates(cfg.bgp.ipPools, (p) => p.name)) {
+    for (const i of idx.slice(1))
+      add(
+        cfgPath("bgp", "ipPools", i, "name"),
+        `${show(name)} is already used by bgp.ipPools[${idx[0]}] (expected unique pool names)`,
+      );
+  }
+
+  // --- Hosts referenced by role -------------------------------------------
+  const byHostname = new Map(inv.hosts.map((h) => [h.hostname, h]));
+  const needHost = (path: string, hostname: string, fn: HostFunction) => {
+    const h = byHostname.get(hostname);
+    if (!h)
+      add(
+        path,
+        `${show(hostname)} is not in the inventory ${inventoryPath} (expected a hostname of a ${fn} host)`,
+      );
+    else if (h.function !== fn)
+      add(
+        path,
+        `${show(hostname)} has function ${show(h.function)} in the inventory (expected function ${show(fn)})`,
+      );
+  };
+
+  const mastersProblem = masterCountProblem(cfg.masters.hostnames.length);
+  if (mastersProblem) add(cfgPath("masters", "hostnames"), mastersProblem);
+  cfg.masters.hostnames.forEach((m, i) => needHost(cfgPath("masters", "hostnames", i), m, "master"));
+  for (const [name, idx] of duplicates(cfg.masters.hostnames, (x) => x)) {
+    for (const i of idx.slice(1))
+      add(cfgPath("masters", "hostnames", i), `${show(name)} is listed twice (expected distinct masters)`);
+  }
+  const masterRacks = new Set(cfg.masters.hostnames.map((m) => byHostname.get(m)?.rack).filter(Boolean));
+  if (cfg.masters.hostnames.length >= 3 && masterRacks.size === 1) {
+    add(
+      cfgPath("masters", "hostnames"),
+      `every master is in rack ${[...masterRacks][0]} (expected masters spread over at least 2 racks, so one rack failure keeps quorum)`,
+    );
+  }
+
+  // --- API server HA ---------------------------------------------------------
+  const api = cfg.apiServer;
+  if (api.mode === "lvs") {
+    if (!api.vip)
+      add(
+        cfgPath("apiServer", "vip"),
+        `is required in lvs mode (expected the VIP the LVS directors announce)`,
+      );
+    if (!cfg.lvs)
+      add(
+        cfgPath("lvs"),
+        `is required when apiServer.mode is "lvs" (expected the LVS directors and VIP pools)`,
+      );
+  } else if (!api.name) {
+    add(
+      cfgPath("apiServer", "name"),
+      `is required in dns mode (expected the DNS name clients resolve to the masters)`,
+    );
+  }
+  if (api.vip) {
+    for (const [label, c] of [
+      ["network.podCidr", podCidr],
+      ["network.serviceCidr", serviceCidr],
+    ] as const) {
+      if (c && cidrContainsIp(c, api.vip))
+        add(
+          cfgPath("apiServer", "vip"),
+          `${show(api.vip)} is inside ${label} ${c.text} (expected an address outside pod and service ranges)`,
+        );
+    }
+    if (hostIps.has(api.vip))
+      add(cfgPath("apiServer", "vip"), `${show(api.vip)} is a host's address (expected a dedicated VIP)`);
+    const inPool = vipPools.some((p) => p && cidrContainsIp(p, api.vip as string));
+    if (cfg.lvs && !inPool)
+      add(
+        cfgPath("apiServer", "vip"),
+        `${show(api.vip)} is not in any lvs.vipPools ${show(cfg.lvs.vipPools)} (expected an address the LVS tier can announce)`,
+      );
+  }
+
+  // --- Host access -----------------------------------------------------------
+  if (cfg.hostAccess && !cfg.hostAccess.enabled && !cfg.hostAccess.disabledReason) {
+    add(
+      cfgPath("hostAccess", "disabledReason"),
+      `is required when hostAccess.enabled is false (expected a sentence saying why no host work is done)`,
+    );
+  }
+
+  // --- BGP ---------------------------------------------------------------------
+  cfg.bgp.peers.forEach((p, i) => {
+    if (!invRacks.has(p.rack))
+      add(
+        cfgPath("bgp", "peers", i, "rack"),
+        `rack ${show(p.rack)} is not in the inventory (expected one of ${show([...invRacks.keys()].sort())})`,
+      );
+    const r = rackByName.get(p.rack);
+    if (cfg.bgp.mode === "tor" && r?.subnet && !cidrContainsIp(r.subnet, p.peerIp)) {
+      add(
+        cfgPath("bgp", "peers", i, "peerIp"),
+        `${show(p.peerIp)} is outside rack ${p.rack}'s subnet ${r.rack.subnet} (expected the ToR router's address in that subnet)`,
+      );
+    }
+  });
+  if (cfg.bgp.mode === "tor") {
+    const peered = new Set(cfg.bgp.peers.map((p) => p.rack));
+    for (const rack of [...invRacks.keys()].sort()) {
+      if (!peered.has(rack))
+        add(
+          cfgPath("bgp", "peers"),
+          `rack ${show(rack)} has no router peer (expected at least one peer per rack in tor mode; there is no node-to-node mesh)`,
+        );
+    }
+  } else {
+    if (cfg.bgp.routeReflectors.length < 2)
+      add(
+        cfgPath("bgp", "routeReflectors"),
+        `${cfg.bgp.routeReflectors.length} route reflector(s) (expected at least 2, so one failure keeps every session up)`,
+      );
+    cfg.bgp.routeReflectors.forEach((rr, i) => {
+      if (!byHostname.has(rr.hostname))
+        add(
+          cfgPath("bgp", "routeReflectors", i, "hostname"),
+          `${show(rr.hostname)} is not in the inventory (expected a hostname from ${inventoryPath})`,
+        );
+    });
+  }
+
+  // --- LVS -------------------------------------------------------------------
+  cfg.lvs?.directors.forEach((d, i) => needHost(cfgPath("lvs", "directors", i), d, "lvs"));
+
+  // --- Businesses --------------------------------------------------------------
+  for (const [name, idx] of duplicates(cfg.businesses, (b) => b.name)) {
+    for (const i of idx.slice(1))
+      add(
+        cfgPath("businesses", i, "name"),
+        `${show(name)} is already used by businesses[${idx[0]}] (expected unique business names)`,
+      );
+  }
+  cfg.businesses.forEach((b, i) => {
+    if (b.minReplicas > b.maxReplicas)
+      add(
+        cfgPath("businesses", i, "minReplicas"),
+        `${b.minReplicas} is above maxReplicas ${b.maxReplicas} (expected minReplicas <= maxReplicas)`,
+      );
+  });
+
+  // --- Machine functions the platform schedules onto -------------------------
+  const functions = new Set(inv.hosts.map((h) => h.function));
+  const needFunction = (fn: HostFunction, why: string) => {
+    if (!functions.has(fn))
+      add(invPath("hosts"), `no host has function ${show(fn)} (expected at least one: ${why})`);
+  };
+  if (cfg.businesses.length > 0)
+    needFunction("ingress", "business ingress tiers are pinned to ingress machines");
+  needFunction("monitoring", "Prometheus runs on dedicated monitoring machines");
+  needFunction("logging", "Elasticsearch runs on dedicated logging machines");
+  for (const m of Object.keys(cfg.minions.tuning)) {
+    if (!inv.hosts.some((h) => h.machineType === m))
+      add(
+        cfgPath("minions", "tuning", m),
+        `machine type ${show(m)} is not in the inventory (expected one of ${show([...new Set(inv.hosts.map((h) => h.machineType))].sort())})`,
+      );
+  }
+  return issues;
+}
+
+/**
+ * Validates config and inventory together and builds the model. Throws one
+ * ConfigError with every problem; returns only a fully valid model.
+ */
+export function buildModel(
+  rawConfig: unknown,
+  rawInventory: unknown,
+  inventoryPath: string,
+): DatacenterModel {
+  const { value: cfg, issues } = schemaIssues(StackConfigSchema, rawConfig, CONFIG_ROOT);
+  const inv = schemaIssues(InventorySchema, rawInventory, `${inventoryPath}:`);
+  const invIssues = inv.issues.map((i) => ({
+    ...i,
+    path: i.path.replace(`${inventoryPath}:`, `${inventoryPath}: `),
+  }));
+  if (issues.length > 0 || invIssues.length > 0) throw new ConfigError([...issues, ...invIssues]);
+
+  // ajv filled every default, including the optional sections' `{}`.
+  const full = cfg as DatacenterModel["config"];
+  const cross = crossChecks(full, inv.value, inventoryPath);
+  if (cross.length > 0) throw new ConfigError(cross);
+
+  const hosts = inv.value.hosts;
+  const byHostname = new Map(hosts.map((h) => [h.hostname, h]));
+  const masters = full.masters.hostnames.map((m) => byHostname.get(m) as Host);
+  const masterSet = new Set(full.masters.hostnames);
+  const racks: Rack[] = full.network.racks.map((r) => {
+    const rackHosts = hosts.filter((h) => h.rack === r.name);
+    return { name: r.name, room: rackHosts[0].room, subnet: r.subnet, gateway: r.gateway, hosts: rackHosts };
+  });
+  const api = full.apiServer;
+  const apiEndpoint: ApiEndpoint =
+    api.mode === "lvs"
+      ? { mode: "lvs", host: api.vip as string, port: api.port, dnsRecords: [] }
+      : {
+          mode: "dns",
+          host: api.name as string,
+          port: api.port,
+          dnsRecords: masters.map((m) => ({
+            name: api.name as string,
+            type: "A",
+            value: m.ip,
+            ttlSeconds: api.ttlSeconds,
+          })),
+        };
+  return {
+    name: full.datacenter.name,
+    config: full,
+    inventory: inv.value,
+    masters,
+    minions: hosts.filter((h) => !masterSet.has(h.hostname)),
+    racks,
+    rooms: [...new Set(hosts.map((h) => h.room))].sort(),
+    api: apiEndpoint,
+  };
+}

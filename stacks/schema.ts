@@ -1,0 +1,428 @@
+/**
+ * The one schema of a datacenter stack's configuration.
+ *
+ * Each top-level property is one Pulumi config key in the `private-cloud:`
+ * namespace (`private-cloud:masters`, `private-cloud:network`, …), so the path of
+ * a schema error is also the path a user edits in `Pulumi.<stack>.yaml`.
+ * TypeBox gives both the JSON Schema (checked by ajv, which also fills the
+ * defaults written here) and the TypeScript type from one definition.
+ *
+ * Every field says its unit and its default. `expected` is our own annotation:
+ * it is what an error message tells the user to write instead.
+ */
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+export const CONFIG_NAMESPACE = "private-cloud";
+
+// ---------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------
+
+const Ipv4 = (description?: string) =>
+  Type.String({ format: "ipv4", expected: "an IPv4 address such as 10.16.1.11", description });
+const Cidr4 = (description?: string) =>
+  Type.String({ format: "cidr4", expected: "an IPv4 CIDR such as 10.16.0.0/16", description });
+/** An RFC 1123 label: the shape of names that end up in Kubernetes object names and labels. */
+const DnsLabel = (description?: string) =>
+  Type.String({
+    pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+    expected: "a lower-case DNS label (a-z, 0-9, '-'; at most 63 characters)",
+    description,
+  });
+const DnsName = (description?: string) =>
+  Type.String({
+    pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    expected: "a lower-case DNS name such as api.dc-a.example.internal",
+    description,
+  });
+const Port = (defaultValue?: number, description?: string) =>
+  Type.Integer({
+    minimum: 1,
+    maximum: 65535,
+    expected: "a TCP/UDP port 1-65535",
+    default: defaultValue,
+    description,
+  });
+/** A 4-byte private-use or public AS number (RFC 6996 private: 64512-65534, 4200000000-4294967294). */
+const AsNumber = (description?: string) =>
+  Type.Integer({ minimum: 1, maximum: 4294967294, expected: "an AS number 1-4294967294", description });
+
+// ---------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------
+
+export const DatacenterSection = Type.Object(
+  {
+    /** Stack/datacenter name, e.g. "dc-a". Used in resource names and labels. */
+    name: DnsLabel("Datacenter name, e.g. dc-a"),
+    /** Free text shown in outputs. Default: "". */
+    description: Type.String({ default: "" }),
+    /** DNS suffix under which platform names are published, e.g. dc-a.example.internal. */
+    domain: DnsName("DNS suffix of the datacenter"),
+  },
+  { additionalProperties: false },
+);
+
+export const KubernetesSection = Type.Object(
+  {
+    /** Kubernetes release of the control plane and kubelets, e.g. "v1.34.4". */
+    version: Type.String({
+      pattern: "^v1\\.[0-9]+\\.[0-9]+$",
+      expected: "a Kubernetes release such as v1.34.4",
+    }),
+    /** Cluster DNS domain. Default: cluster.local. */
+    clusterDomain: Type.Optional(DnsName()),
+  },
+  { additionalProperties: false },
+);
+
+export const ImagesSection = Type.Object(
+  {
+    /** Registry mirror every image is pulled from (host[:port][/path]), e.g. registry.dc-a.example.internal. */
+    registry: Type.String({
+      pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
+      expected: "a registry host[:port][/path] without scheme, such as registry.dc-a.example.internal:5000",
+    }),
+    /**
+     * Tag of the unified installer image (all binaries, manifests and scripts in
+     * one image, seed part 1). Bumping it is how the control plane is upgraded.
+     */
+    installerTag: Type.String({
+      pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+      not: { const: "latest" },
+      expected: "an immutable image tag such as v1.34.4-pc.1 (never 'latest')",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const MastersSection = Type.Object(
+  {
+    /**
+     * Hostnames (from the inventory, function `master`) that run the stacked
+     * control plane: etcd + apiserver + controller-manager + scheduler as static Pods.
+     * An odd count of 3, 5 or 7 keeps etcd quorum through one (two, three) failures.
+     */
+    hostnames: Type.Array(DnsLabel(), { minItems: 1, expected: "a list of 3, 5 or 7 master hostnames" }),
+    /** etcd data directory on the masters. Default: /var/lib/etcd. */
+    etcdDataDir: Type.String({ default: "/var/lib/etcd", pattern: "^/" }),
+    /** How long one master may take to report healthy after an upgrade before the rollout stops, seconds. Default: 600. */
+    upgradeHealthTimeoutSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 600 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ApiServerSection = Type.Object(
+  {
+    /**
+     * How clients reach the API servers (seed part 1): `lvs` puts a VIP on the
+     * FULLNAT LVS tier in front of the masters; `dns` publishes one name with an
+     * A record per master.
+     */
+    mode: Type.Union([Type.Literal("lvs"), Type.Literal("dns")], { expected: "'lvs' or 'dns'" }),
+    /** `lvs` mode: the VIP the LVS directors announce for the API. */
+    vip: Type.Optional(Ipv4()),
+    /** The DNS name clients use (required in `dns` mode; in `lvs` mode it is published for the VIP). */
+    name: Type.Optional(DnsName()),
+    /** TTL of the published records in `dns` mode, seconds. Default: 30 (short, so a dead master leaves rotation fast). */
+    ttlSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+    /** Secure port of kube-apiserver and of the VIP. Default: 6443. */
+    port: Port(6443),
+  },
+  { additionalProperties: false },
+);
+
+export const HostAccessSection = Type.Object(
+  {
+    /**
+     * Whether host-level work (installer runs over SSH, host checks) is done.
+     * Only the simulated datacenter turns it off: it has no real hosts. Default: true.
+     */
+    enabled: Type.Boolean({ default: true }),
+    /** Why host access is off; required when `enabled` is false, printed in the preview. */
+    disabledReason: Type.Optional(Type.String({ minLength: 1 })),
+    /** SSH user on every host (needs passwordless sudo). Default: ops. */
+    sshUser: Type.String({ default: "ops", pattern: "^[a-z_][a-z0-9_-]*$" }),
+    /** SSH port. Default: 22. */
+    sshPort: Port(22),
+    /** Hosts bootstrapped in parallel within one rack batch. Default: 16. */
+    parallelism: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const RackSection = Type.Object(
+  {
+    /** Rack name as the CMDB spells it, e.g. a1-r03. */
+    name: DnsLabel(),
+    /** Subnet of the hosts in this rack (one L3 subnet per rack: pure L3 fabric). */
+    subnet: Cidr4(),
+    /** The rack's gateway (ToR switch); pods ping it to prove their network works (seed part 3). */
+    gateway: Ipv4(),
+  },
+  { additionalProperties: false },
+);
+
+export const NetworkSection = Type.Object(
+  {
+    /** The pod address space (Calico IP pools are carved from it). */
+    podCidr: Cidr4(),
+    /** The Service ClusterIP range. */
+    serviceCidr: Cidr4(),
+    /** Every rack that holds a host, with its subnet and gateway. */
+    racks: Type.Array(RackSection, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const TuningOverride = Type.Object(
+  {
+    /** net.core.somaxconn. */
+    somaxconn: Type.Optional(Type.Integer({ minimum: 128, maximum: 1048576 })),
+    /** net.ipv4.tcp_max_syn_backlog. */
+    tcpMaxSynBacklog: Type.Optional(Type.Integer({ minimum: 128, maximum: 1048576 })),
+    /** net.core.netdev_max_backlog. */
+    netdevMaxBacklog: Type.Optional(Type.Integer({ minimum: 1000, maximum: 1048576 })),
+    /** net.netfilter.nf_conntrack_max. */
+    conntrackMax: Type.Optional(Type.Integer({ minimum: 65536, maximum: 16777216 })),
+  },
+  { additionalProperties: false },
+);
+
+export const MinionsSection = Type.Object(
+  {
+    /** Path (relative to the project) of this datacenter's CMDB export. */
+    inventory: Type.String({
+      pattern: "^[A-Za-z0-9_./-]+\\.ya?ml$",
+      expected: "a path to a .yaml CMDB export",
+    }),
+    /** Oldest acceptable kernel, "major.minor". Default: 4.19 (cgroup and conntrack fixes the FULLNAT/TOA path needs). */
+    minKernel: Type.String({ pattern: "^[0-9]+\\.[0-9]+$", default: "4.19" }),
+    /** Docker storage driver the host check insists on. Default: overlay2. */
+    dockerStorageDriver: Type.Union([Type.Literal("overlay2"), Type.Literal("devicemapper")], {
+      default: "overlay2",
+    }),
+    /** kubelet root directory; EmptyDir volumes (the log volumes) live under it. Default: /var/lib/kubelet. */
+    kubeletRoot: Type.String({ default: "/var/lib/kubelet", pattern: "^/" }),
+    /** Per machine-type overrides of the derived tuning profile. Default: none. */
+    tuning: Type.Record(Type.String(), TuningOverride, { default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+export const BgpPeerSection = Type.Object(
+  {
+    /** Rack whose nodes peer with this router. */
+    rack: DnsLabel(),
+    /** Router address. */
+    peerIp: Ipv4(),
+    /** Router AS number. */
+    asNumber: AsNumber(),
+  },
+  { additionalProperties: false },
+);
+
+export const RouteReflectorSection = Type.Object(
+  {
+    /** Hostname (from the inventory) of a node that acts as route reflector. */
+    hostname: DnsLabel(),
+    /** RR cluster ID, an IPv4-formatted 32-bit ID (RFC 4456), e.g. 224.0.0.1. */
+    clusterId: Ipv4(),
+  },
+  { additionalProperties: false },
+);
+
+export const IpPoolSection = Type.Object(
+  {
+    name: DnsLabel(),
+    cidr: Cidr4(),
+    /** Calico IPAM block size (prefix length). Default: 26. */
+    blockSize: Type.Integer({ minimum: 20, maximum: 32, default: 26 }),
+    /** SNAT pod traffic leaving the pool. Default: false (pods are routable on the fabric). */
+    natOutgoing: Type.Boolean({ default: false }),
+    /** Restrict the pool to these racks (route aggregation per rack). Default: every rack. */
+    racks: Type.Optional(Type.Array(DnsLabel(), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const BgpSection = Type.Object(
+  {
+    /** The datacenter's own AS number (the nodes' AS). */
+    asNumber: AsNumber(),
+    /** `tor`: every node peers with its rack's router; `routeReflector`: nodes peer with RR nodes. */
+    mode: Type.Union([Type.Literal("tor"), Type.Literal("routeReflector")]),
+    /** Routers, one or more per rack (tor mode) or the routers the RRs peer with. Default: none. */
+    peers: Type.Array(BgpPeerSection, { default: [] }),
+    /** Route reflector nodes (routeReflector mode). Default: none. */
+    routeReflectors: Type.Array(RouteReflectorSection, { default: [] }),
+    /** Calico IP pools. */
+    ipPools: Type.Array(IpPoolSection, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const LvsSection = Type.Object(
+  {
+    /** Hostnames (inventory function `lvs`) of the FULLNAT directors. */
+    directors: Type.Array(DnsLabel(), {
+      minItems: 2,
+      expected: "at least 2 director hostnames (ECMP needs two)",
+    }),
+    /** Pools VIPs are allocated from. */
+    vipPools: Type.Array(Cidr4(), { minItems: 1 }),
+    /** Local-address (LIP) ranges FULLNAT uses as source towards real servers. */
+    localAddressRanges: Type.Array(Cidr4(), { minItems: 1 }),
+    /** Real-server health check interval, seconds. Default: 2. */
+    healthCheckIntervalSeconds: Type.Integer({ minimum: 1, maximum: 60, default: 2 }),
+    /** Failed checks before a real server is removed. Default: 3. */
+    healthCheckFailures: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+  },
+  { additionalProperties: false },
+);
+
+export const BusinessSection = Type.Object(
+  {
+    /** Business name; its ingress tier lives in namespace ingress-<name>. */
+    name: DnsLabel(),
+    /** Public host names served by the tier. */
+    hosts: Type.Array(DnsName(), { minItems: 1 }),
+    /** Ports exposed on the business VIP. Default: [80/TCP]. */
+    ports: Type.Array(
+      Type.Object(
+        {
+          port: Port(),
+          protocol: Type.Union([Type.Literal("TCP"), Type.Literal("UDP")], { default: "TCP" }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, default: [{ port: 80, protocol: "TCP" }] },
+    ),
+    /** nginx container CPU limit, millicores. Default: 6000 (the seed's 5–6 cores). */
+    cpuLimitMillis: Type.Integer({ minimum: 250, maximum: 64000, default: 6000 }),
+    /** nginx container memory limit, MiB. Default: 4096. */
+    memoryLimitMiB: Type.Integer({ minimum: 128, maximum: 262144, default: 4096 }),
+    /** HPA bounds. Default: 3..10. */
+    minReplicas: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+    maxReplicas: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+    /** Time a new pod needs before it can take traffic, seconds. Default: 10. */
+    warmupSeconds: Type.Integer({ minimum: 0, maximum: 600, default: 10 }),
+    /** Jetty upstream port. Default: 8080. */
+    upstreamPort: Port(8080),
+    /** Reason the upstream Service may not be headless; absent means headless (seed part 3). */
+    nonHeadlessReason: Type.Optional(Type.String({ minLength: 10 })),
+  },
+  { additionalProperties: false },
+);
+
+export const MonitoringSection = Type.Object(
+  {
+    /** Prometheus retention, days. Default: 15. */
+    retentionDays: Type.Integer({ minimum: 1, maximum: 400, default: 15 }),
+    /** Prometheus data volume per instance, GiB. Default: 200. */
+    storageGiB: Type.Integer({ minimum: 10, maximum: 16384, default: 200 }),
+    /** StorageClass for the data volumes. Default: local-retain. */
+    storageClass: Type.String({ default: "local-retain" }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const LoggingSection = Type.Object(
+  {
+    /** Elasticsearch data nodes. Default: 3. */
+    dataNodes: Type.Integer({ minimum: 1, maximum: 200, default: 3 }),
+    /** Data volume per data node, GiB. Default: 500. */
+    dataStorageGiB: Type.Integer({ minimum: 10, maximum: 65536, default: 500 }),
+    /** Log retention, days. Default: 7. */
+    retentionDays: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
+    /** StorageClass for data volumes. Default: local-retain. */
+    storageClass: Type.String({ default: "local-retain" }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** The whole stack configuration: one property per `private-cloud:<key>` config key. */
+export const StackConfigSchema = Type.Object(
+  {
+    datacenter: DatacenterSection,
+    kubernetes: KubernetesSection,
+    images: ImagesSection,
+    masters: MastersSection,
+    apiServer: ApiServerSection,
+    hostAccess: Type.Optional(HostAccessSection),
+    network: NetworkSection,
+    minions: MinionsSection,
+    bgp: BgpSection,
+    lvs: Type.Optional(LvsSection),
+    businesses: Type.Array(BusinessSection, { default: [] }),
+    monitoring: Type.Optional(MonitoringSection),
+    logging: Type.Optional(LoggingSection),
+  },
+  { additionalProperties: false },
+);
+
+/** Config keys that must be Pulumi secrets and are read apart from the model. */
+export const SECRET_KEYS = ["sshPrivateKey"] as const;
+
+export type StackConfig = Static<typeof StackConfigSchema>;
+export type Business = Static<typeof BusinessSection>;
+export type TuningOverrides = Static<typeof TuningOverride>;
+
+// ---------------------------------------------------------------------------
+// Inventory (CMDB export)
+// ---------------------------------------------------------------------------
+
+export const HOST_FUNCTIONS = ["master", "web", "ingress", "monitoring", "logging", "lvs"] as const;
+export type HostFunction = (typeof HOST_FUNCTIONS)[number];
+
+export const DiskSchema = Type.Object(
+  {
+    /** Block device, e.g. sdb. */
+    device: Type.String({ pattern: "^[a-z0-9]+$" }),
+    /** Mount point, e.g. /var/lib/kubelet. */
+    mount: Type.String({ pattern: "^/" }),
+    sizeGiB: Type.Integer({ minimum: 1 }),
+    /** Whether the filesystem sits on LVM. */
+    lvm: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const HostSchema = Type.Object(
+  {
+    hostname: DnsLabel(),
+    ip: Ipv4(),
+    function: Type.Union(
+      HOST_FUNCTIONS.map((f) => Type.Literal(f)),
+      { expected: `one of ${HOST_FUNCTIONS.join(", ")}` },
+    ),
+    room: DnsLabel(),
+    rack: DnsLabel(),
+    machineType: DnsLabel(),
+    /** Logical CPUs (with hyper-threading), e.g. 24. */
+    cores: Type.Integer({ minimum: 1, maximum: 1024 }),
+    memoryGiB: Type.Integer({ minimum: 1, maximum: 65536 }),
+    disks: Type.Array(DiskSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const InventorySchema = Type.Object(
+  {
+    /** Datacenter the export is for; must equal `private-cloud:datacenter.name`. */
+    datacenter: DnsLabel(),
+    /** When the CMDB export was taken (ISO date). */
+    exportedAt: Type.Optional(Type.String()),
+    hosts: Type.Array(HostSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export type Host = Static<typeof HostSchema>;
+export type Inventory = Static<typeof InventorySchema>;
+
+/** The annotation an error message uses to say what is expected. */
+export function expectedOf(schema: TSchema | undefined): string | undefined {
+  const e = (schema as { expected?: unknown } | undefined)?.expected;
+  return typeof e === "string" ? e : undefined;
+}
