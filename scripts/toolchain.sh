@@ -1,0 +1,485 @@
+#!/usr/bin/env bash
+# Build or find the real toolchain for private-cloud: the Pulumi CLI, the
+# Node.js language host, the providers, a Kubernetes control plane (etcd,
+# kube-apiserver, controller-manager, scheduler, kubectl), kwok, and the Debian
+# tools the tests use. Nothing is downloaded as a prebuilt binary: Go pieces
+# are compiled from Go modules (the Go module proxy), the rest comes from
+# Debian and npm.
+#
+# Each tool already on PATH (for example a user's official Pulumi CLI) is used
+# as is. Everything else is built into a cache outside the repo, keyed by
+# version, and reused by later runs:
+#   ${PRIVATE_CLOUD_CACHE:-$HOME/.cache/private-cloud}/toolchain/<piece>/<version>/bin
+# Afterwards `source scripts/env.sh` puts it on PATH.
+#
+# Usage: bash scripts/toolchain.sh            # everything + verification
+#   TOOLCHAIN_SKIP_APT=1      skip the Debian packages step
+#   TOOLCHAIN_SKIP_SMOKE=1    skip the `pulumi up` smoke test (version checks still run)
+#   TOOLCHAIN_IGNORE_PATH=1   build every piece even if a tool is already on PATH
+#   TOOLCHAIN_PIECES="pulumi kubernetes ..."  only these pieces (names below)
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# Chosen versions (probed against the Go module proxy on 2026-11-25). The
+# wrapper modules under toolchain/ pin the same versions; the script checks
+# that they agree.
+#
+# Pulumi CLI: newest pkg/v3 + sdk/v3 pair served (pkg v3.270.0 is not served).
+#   npm @pulumi/pulumi is 3.270.0; the CLI must be >= the Node SDK.
+PULUMI_VERSION=v3.274.1
+PULUMI_MIN_VERSION=3.270.0
+# Node.js language host: the nested module
+#   github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+# is refused by the proxy (403) for every version, `latest` and commit queries.
+# sdk/v3 v3.68.0 is the newest served sdk/v3 release that still carries the
+# host as a package (sdk/v3/nodejs/cmd/pulumi-language-nodejs); it speaks the
+# same LanguageRuntime gRPC protocol, and the CLI falls back for RPCs it lacks.
+PULUMI_LANGUAGE_NODEJS_VERSION=v3.68.0
+# Kubernetes provider: the proxy serves exactly one pseudo-version of
+# provider/v4 (commit f47bc2d6f199 of 2026-01-15, after release 4.24.0 and
+# before 4.24.1). npm @pulumi/kubernetes is 4.34.2; the provider is an ambient
+# plugin, so the engine does not check that versions match. The version string
+# follows Pulumi's own dev-build format.
+PULUMI_KUBERNETES_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
+PULUMI_KUBERNETES_SDK_MODULE_VERSION=v4.24.0 # provider's go.mod requires it (replaced by ../sdk upstream)
+PULUMI_KUBERNETES_VERSION=4.24.1-alpha.1768448096+f47bc2d6f199
+# Kubernetes control plane + kubectl: v1.34.4 (newest 1.34 patch served), with
+# every staging module mapped to v0.34.4. 1.34 pairs with etcd 3.6 and is
+# within the supported skew of the provider's client-go (v0.33) and kwok v0.8.
+K8S_VERSION=v1.34.4
+# etcd: newest 3.6 patch served (Kubernetes 1.34 is validated against 3.6).
+ETCD_VERSION=v3.6.16
+# kwok: newest release served; its go.mod asks for go 1.26.0 (machine: 1.26.8).
+KWOK_VERSION=v0.8.0
+# npm packages used by the smoke test.
+NPM_PULUMI_VERSION=3.270.0
+NPM_KUBERNETES_VERSION=4.34.2
+NPM_RANDOM_VERSION=4.21.2
+# Not buildable here (the proxy refuses these modules at every version and
+# commit): github.com/pulumi/pulumi-random/provider/v4 (plus its fork
+# github.com/pulumi/terraform-provider-random) and
+# github.com/pulumi/pulumi-command/provider. They are used if on PATH.
+# ---------------------------------------------------------------------------
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
+# shellcheck source=scripts/lib/toolchain-common.sh
+source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
+
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok"
+PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
+want() { [[ " $PIECES " == *" $1 "* ]]; }
+
+# Go: module and build caches live in the shared cache too, so CI on this
+# machine and later runs reuse downloads and compiled packages.
+export GOMODCACHE="$PRIVATE_CLOUD_CACHE/go/mod"
+export GOCACHE="$PRIVATE_CLOUD_CACHE/go/build"
+export GOFLAGS="-buildvcs=false"
+export CGO_ENABLED=0
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+GO_BUILD=(nice -n 10 go build -trimpath)
+
+TC_START=$(tc_now)
+trap 'tc_on_exit $?' EXIT
+
+# ---------------------------------------------------------------------------
+# Debian packages the tests need (separate from the Go builds).
+# ---------------------------------------------------------------------------
+debian_tools() {
+  # command -> Debian package
+  local -a wanted=(
+    "nginx:nginx"
+    "promtool:prometheus"
+    "shellcheck:shellcheck"
+    "bird:bird2"
+    "openssl:openssl"
+  )
+  local -a missing=()
+  local entry cmd pkg
+  for entry in "${wanted[@]}"; do
+    cmd=${entry%%:*}
+    pkg=${entry#*:}
+    if command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" ]]; then
+      tc_log "  $cmd: $(command -v "$cmd" 2>/dev/null || echo "/usr/sbin/$cmd")"
+    else
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    tc_log "  all Debian tools present"
+    return 0
+  fi
+  tc_log "  installing from Debian: ${missing[*]}"
+  local -a sudo=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null 2>&1 || {
+      tc_warn "not root and no sudo: install these Debian packages by hand: ${missing[*]}"
+      return 1
+    }
+    sudo=(sudo)
+  fi
+  # Don't let package scripts start daemons (nginx would bind port 80,
+  # prometheus 9090): we only need the binaries for config checks.
+  local policy=/usr/sbin/policy-rc.d made_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    made_policy=1
+  fi
+  local rc=0
+  { "${sudo[@]}" apt-get update -qq &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } || rc=$?
+  if ((made_policy)); then "${sudo[@]}" rm -f "$policy"; fi
+  return "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# Go builds
+# ---------------------------------------------------------------------------
+check_go() {
+  command -v go >/dev/null 2>&1 || tc_die "Go is not on PATH (this machine kind ships it at /usr/local/go/bin)"
+  local v
+  v=$(go env GOVERSION)
+  tc_log "  $v, GOMODCACHE=$GOMODCACHE GOCACHE=$GOCACHE"
+  case "$v" in
+  go1.2[6-9]* | go1.[3-9]*) ;;
+  *) tc_die "Go >= 1.26 is needed (found $v)" ;;
+  esac
+}
+
+# The cache key of a wrapper-module piece: its version plus a hash of the
+# wrapper's go.mod/go.sum, so a dependency bump rebuilds.
+wrapper_key() {
+  local version=$1 dir=$2
+  printf '%s-%s' "$version" "$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-8)"
+}
+
+# Fail early if a wrapper module pins another version than the one above.
+check_wrapper_pin() {
+  local dir=$1 mod=$2 version=$3
+  grep -Eq "^[[:space:]]*(require[[:space:]]+)?${mod}[[:space:]]+${version}([[:space:]]|$)" "$dir/go.mod" ||
+    tc_die "$dir/go.mod does not require $mod $version (update both together)"
+}
+
+# build_wrapper STAGE WRAPPER_DIR LDFLAGS PKG...: go build main packages of a
+# wrapper module into STAGE/bin.
+build_wrapper() {
+  local stage=$1 dir=$2 ldflags=$3
+  shift 3
+  cd "$dir"
+  go mod download
+  "${GO_BUILD[@]}" -ldflags "$ldflags" -o "$stage/bin/" "$@"
+}
+
+# ensure_piece PIECE VERSION_KEY "TOOLS..." BUILD_FN ARGS...: use the tools if
+# all are on PATH already, else reuse or build the cached version.
+ensure_piece() {
+  local piece=$1 key=$2 tools=$3 fn=$4
+  shift 4
+  local t p found=1 where=()
+  if [[ "${TOOLCHAIN_IGNORE_PATH:-0}" != 1 ]]; then
+    for t in $tools; do
+      if p=$(tc_foreign_on_path "$t"); then where+=("$p"); else found=0; fi
+    done
+    if ((found)) && [[ -n "${PIECE_PATH_CHECK:-}" ]] && ! "$PIECE_PATH_CHECK" "${where[@]}"; then
+      found=0
+    fi
+    if ((found)); then
+      tc_log "  using what is on PATH: ${where[*]}"
+      # shellcheck disable=SC2086
+      tc_unlink $tools
+      return 0
+    fi
+  fi
+  if tc_installed "$piece" "$key"; then
+    tc_log "  cached: $TC_ROOT/$piece/$key"
+    tc_link "$TC_ROOT/$piece/$key"
+    return 0
+  fi
+  tc_build_atomic "$piece" "$key" "$fn" "$@"
+}
+
+# An official CLI on PATH is used only if it is at least the Node SDK's version.
+pulumi_on_path_ok() {
+  local v
+  v=$("$1" version 2>/dev/null | sed 's/^v//; s/[-+].*//') || return 1
+  if [[ "$(printf '%s\n%s\n' "$PULUMI_MIN_VERSION" "$v" | sort -V | head -n1)" != "$PULUMI_MIN_VERSION" ]]; then
+    tc_warn "  $1 is $v, older than $PULUMI_MIN_VERSION: building $PULUMI_VERSION instead"
+    return 1
+  fi
+}
+
+piece_pulumi() {
+  local dir="$REPO_ROOT/toolchain/pulumi"
+  check_wrapper_pin "$dir" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+  check_wrapper_pin "$dir" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_VERSION"
+  PIECE_PATH_CHECK=pulumi_on_path_ok ensure_piece pulumi "$(wrapper_key "$PULUMI_VERSION" "$dir")" "pulumi" \
+    build_wrapper "$dir" "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+
+piece_language_nodejs() {
+  local dir="$REPO_ROOT/toolchain/language-nodejs"
+  check_wrapper_pin "$dir" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_LANGUAGE_NODEJS_VERSION"
+  ensure_piece language-nodejs "$(wrapper_key "$PULUMI_LANGUAGE_NODEJS_VERSION" "$dir")" "pulumi-language-nodejs" \
+    build_wrapper "$dir" "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_NODEJS_VERSION" \
+    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+}
+
+piece_shims() {
+  local s
+  for s in pulumi-analyzer-policy pulumi-resource-pulumi-nodejs; do
+    [[ -x "$TC_SHIMS_DIR/$s" ]] || tc_die "missing or not executable: $TC_SHIMS_DIR/$s"
+    tc_log "  $s: $TC_SHIMS_DIR/$s"
+  done
+  command -v node >/dev/null 2>&1 || tc_die "node is not on PATH (the shims and the language host run it)"
+  tc_log "  node $(node --version)"
+}
+
+# The Kubernetes provider embeds schema-embed.json and terraform-mapping-embed.json,
+# generated from schema.json by its own generator; they are not in the module
+# zip. Copy the module out of the module cache, make it writable, point the
+# sdk/v4 dependency (replaced by ../sdk upstream) at the published module,
+# generate, then build with the version injected.
+build_kubernetes_provider() {
+  local stage=$1
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
+  local src
+  src=$(go mod download -json "$mod@$PULUMI_KUBERNETES_MODULE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d "$src" ]] || {
+    echo "go mod download $mod@$PULUMI_KUBERNETES_MODULE_VERSION gave no directory"
+    return 1
+  }
+  local work="$stage/src"
+  cp -r "$src" "$work"
+  chmod -R u+w "$work"
+  cd "$work"
+  go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+    -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@$PULUMI_KUBERNETES_SDK_MODULE_VERSION"
+  export GOFLAGS="$GOFLAGS -mod=mod"
+  (cd cmd/pulumi-resource-kubernetes && VERSION="$PULUMI_KUBERNETES_VERSION" nice -n 10 go run generate.go)
+  ls -l cmd/pulumi-resource-kubernetes/schema-embed.json cmd/pulumi-resource-kubernetes/terraform-mapping-embed.json
+  "${GO_BUILD[@]}" -ldflags "-s -w -X $mod/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+    -o "$stage/bin/" ./cmd/pulumi-resource-kubernetes
+  cd "$stage"
+  rm -rf "$work"
+}
+
+piece_kubernetes_provider() {
+  ensure_piece kubernetes-provider "$PULUMI_KUBERNETES_MODULE_VERSION" "pulumi-resource-kubernetes" \
+    build_kubernetes_provider
+}
+
+# Providers whose Go modules the proxy refuses: only usable if already on PATH.
+piece_unbuildable_provider() {
+  local tool=$1 why=$2 p
+  if p=$(tc_foreign_on_path "$tool"); then
+    tc_log "  using what is on PATH: $p"
+  else
+    tc_warn "  $tool is not on PATH and cannot be built here: $why"
+    TC_UNAVAILABLE+=("$tool")
+  fi
+}
+
+piece_kubernetes() {
+  local dir="$REPO_ROOT/toolchain/kubernetes"
+  check_wrapper_pin "$dir" k8s.io/kubernetes "$K8S_VERSION"
+  local minor=${K8S_VERSION#v1.}
+  minor=${minor%%.*}
+  local ld="-s -w" p
+  # The variables Kubernetes' own build (hack/lib/version.sh) sets.
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  ensure_piece kubernetes "$(wrapper_key "$K8S_VERSION" "$dir")" \
+    "kube-apiserver kube-controller-manager kube-scheduler kubectl" \
+    build_wrapper "$dir" "$ld" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+piece_etcd() {
+  local dir="$REPO_ROOT/toolchain/etcd"
+  check_wrapper_pin "$dir" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
+  ensure_piece etcd "$(wrapper_key "$ETCD_VERSION" "$dir")" "etcd" build_etcd "$dir"
+}
+build_etcd() {
+  # The main package is the server module root, so the binary would be named
+  # "v3": build it under its real name.
+  local stage=$1 dir=$2
+  cd "$dir"
+  go mod download
+  "${GO_BUILD[@]}" -ldflags "-s -w" -o "$stage/bin/etcd" go.etcd.io/etcd/server/v3
+}
+
+piece_kwok() {
+  local dir="$REPO_ROOT/toolchain/kwok"
+  check_wrapper_pin "$dir" sigs.k8s.io/kwok "$KWOK_VERSION"
+  ensure_piece kwok "$(wrapper_key "$KWOK_VERSION" "$dir")" "kwok" \
+    build_wrapper "$dir" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" sigs.k8s.io/kwok/cmd/kwok
+}
+
+# ---------------------------------------------------------------------------
+# Verification
+# ---------------------------------------------------------------------------
+verify_versions() {
+  # shellcheck source=scripts/env.sh
+  source "$REPO_ROOT/scripts/env.sh"
+  local t
+  for t in pulumi pulumi-language-nodejs pulumi-resource-kubernetes kube-apiserver kube-controller-manager \
+    kube-scheduler kubectl etcd kwok pulumi-analyzer-policy pulumi-resource-pulumi-nodejs; do
+    command -v "$t" >/dev/null 2>&1 || tc_die "$t is not on PATH after sourcing scripts/env.sh"
+    tc_log "  $t -> $(command -v "$t")"
+  done
+  tc_log "  pulumi version: $(pulumi version)"
+  tc_log "  $(kube-apiserver --version)"
+  tc_log "  $(kubectl version --client 2>/dev/null | head -n1)"
+  tc_log "  $(etcd --version | head -n1)"
+  tc_log "  kwok $(kwok --version 2>&1 | head -n1)"
+}
+
+# A real `pulumi up` with a local file backend and a passphrase secrets
+# provider: a TypeScript program through the language host, a dynamic-provider
+# resource (our pulumi-resource-pulumi-nodejs shim), a Kubernetes ConfigMap
+# through the ambient kubernetes provider (rendered to YAML, no cluster
+# needed), and a RandomString when pulumi-resource-random is on PATH.
+verify_smoke() {
+  # shellcheck source=scripts/env.sh
+  source "$REPO_ROOT/scripts/env.sh"
+  local tmp
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/private-cloud-smoke.XXXXXX")
+  local have_random=0
+  if command -v pulumi-resource-random >/dev/null 2>&1; then have_random=1; fi
+  local rc=0
+  set +e
+  (
+    set -euo pipefail
+    cd "$tmp"
+    export PULUMI_HOME="$tmp/pulumi-home"
+    export PULUMI_CONFIG_PASSPHRASE=smoke-test-only
+    mkdir -p state proj
+    cd proj
+    cat >Pulumi.yaml <<'EOF'
+name: toolchain-smoke
+runtime:
+  name: nodejs
+  options:
+    typescript: true
+description: toolchain smoke test
+EOF
+    cat >package.json <<'EOF'
+{ "name": "toolchain-smoke", "private": true, "main": "index.ts" }
+EOF
+    cat >tsconfig.json <<'EOF'
+{ "compilerOptions": { "strict": true, "target": "es2020", "module": "commonjs", "moduleResolution": "node", "skipLibCheck": true } }
+EOF
+    local -a pkgs=("@pulumi/pulumi@$NPM_PULUMI_VERSION" "@pulumi/kubernetes@$NPM_KUBERNETES_VERSION" typescript@5 @types/node@20)
+    if ((have_random)); then pkgs+=("@pulumi/random@$NPM_RANDOM_VERSION"); fi
+    tc_log "  npm install ${pkgs[*]} (--ignore-scripts)"
+    npm install --ignore-scripts --no-audit --no-fund --loglevel=error "${pkgs[@]}" >npm.log 2>&1 || {
+      cat npm.log
+      exit 1
+    }
+    {
+      cat <<'EOF'
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+// A dynamic provider runs through pulumi-resource-pulumi-nodejs.
+const echo: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: any) {
+    return { id: "echo-" + inputs.message, outs: { message: inputs.message } };
+  },
+};
+class Echo extends pulumi.dynamic.Resource {
+  public readonly message!: pulumi.Output<string>;
+  constructor(name: string, message: string) {
+    super(echo, name, { message }, {});
+  }
+}
+const e = new Echo("echo", "hello");
+
+// The ambient kubernetes provider, rendering YAML instead of applying.
+const render = new k8s.Provider("render", { renderYamlToDirectory: "rendered" });
+const cm = new k8s.core.v1.ConfigMap("smoke", {
+  metadata: { name: "smoke" },
+  data: { hello: "world" },
+}, { provider: render });
+
+export const echoed = e.message;
+export const configMapName = cm.metadata.name;
+EOF
+      if ((have_random)); then
+        cat <<'EOF'
+import * as random from "@pulumi/random";
+export const randomLength = new random.RandomString("smoke", { length: 12 }).result.apply(r => r.length);
+EOF
+      fi
+    } >index.ts
+    pulumi login "file://$tmp/state"
+    pulumi stack init smoke --secrets-provider passphrase
+    pulumi up --yes --skip-preview --non-interactive
+    pulumi stack output --json
+    [[ "$(pulumi stack output echoed)" == hello ]]
+    grep -rq 'hello: world' rendered
+    if ((have_random)); then [[ "$(pulumi stack output randomLength)" == 12 ]]; fi
+    pulumi destroy --yes --skip-preview --non-interactive
+  )
+  rc=$?
+  set -e
+  if ((rc != 0)); then
+    tc_warn "smoke test failed; its files are kept in $tmp"
+    return 1
+  fi
+  rm -rf "$tmp"
+}
+
+# ---------------------------------------------------------------------------
+main() {
+  TC_UNAVAILABLE=()
+  mkdir -p "$TC_BIN"
+  tc_log "cache: $TC_ROOT"
+  if want debian; then
+    if [[ "${TOOLCHAIN_SKIP_APT:-0}" == 1 ]]; then
+      tc_log "skipping Debian packages (TOOLCHAIN_SKIP_APT=1)"
+    else
+      tc_step "debian tools (nginx, promtool, shellcheck, bird, openssl)" debian_tools
+    fi
+  fi
+  tc_step "go" check_go
+  if want pulumi; then tc_step "pulumi CLI $PULUMI_VERSION" piece_pulumi; fi
+  if want language-nodejs; then tc_step "pulumi-language-nodejs $PULUMI_LANGUAGE_NODEJS_VERSION" piece_language_nodejs; fi
+  if want shims; then tc_step "node shims" piece_shims; fi
+  if want kubernetes-provider; then tc_step "pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION" piece_kubernetes_provider; fi
+  if want command-provider; then
+    tc_step "pulumi-resource-command" piece_unbuildable_provider pulumi-resource-command \
+      "the proxy refuses github.com/pulumi/pulumi-command/provider (403 at every version and commit)"
+  fi
+  if want random-provider; then
+    tc_step "pulumi-resource-random" piece_unbuildable_provider pulumi-resource-random \
+      "the proxy refuses github.com/pulumi/pulumi-random/provider/v4 and its terraform-provider-random fork (403)"
+  fi
+  if want kubernetes; then tc_step "kubernetes $K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)" piece_kubernetes; fi
+  if want etcd; then tc_step "etcd $ETCD_VERSION" piece_etcd; fi
+  if want kwok; then tc_step "kwok $KWOK_VERSION" piece_kwok; fi
+
+  if [[ "$PIECES" == "$ALL_PIECES" ]]; then
+    tc_step "verify: versions" verify_versions
+    if [[ "${TOOLCHAIN_SKIP_SMOKE:-0}" == 1 ]]; then
+      tc_log "skipping smoke test (TOOLCHAIN_SKIP_SMOKE=1)"
+    else
+      tc_step "verify: pulumi up smoke test" verify_smoke
+    fi
+  fi
+
+  tc_log "summary:"
+  local line
+  for line in "${TC_TIMINGS[@]}"; do tc_log "  $line"; done
+  tc_log "  total: $(tc_fmt_secs $(($(tc_now) - TC_START)))"
+  if ((${#TC_UNAVAILABLE[@]})); then
+    tc_warn "not available on this machine: ${TC_UNAVAILABLE[*]} (see above)"
+  fi
+  tc_log "ready: run 'source scripts/env.sh' to put the toolchain on PATH"
+}
+
+main "$@"
