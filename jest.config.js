@@ -4,9 +4,10 @@ module.exports = {
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
   transform: {
-    // isolatedModules: type-checking is `npm run build`'s job; per-file
-    // transpiling keeps the suite fast on a 2-core CI machine.
-    "^.+\\.ts$": ["ts-jest", { isolatedModules: true }],
+    // tsconfig's isolatedModules makes ts-jest transpile file by file:
+    // type-checking is `npm run build`'s job, and this keeps the suite fast on
+    // a 2-core CI machine.
+    "^.+\\.ts$": "ts-jest",
   },
   testTimeout: 30000,
 };

@@ -1,0 +1,78 @@
+/**
+ * Every image reference the platform deploys, in one place. The registry is the
+ * datacenter's mirror (`private-cloud:images.registry`); tags are pinned here and
+ * never `latest`, so an upgrade is a reviewed change to this file or to
+ * `images.installerTag` / `kubernetes.version`.
+ */
+import type { DatacenterModel } from "./model";
+
+/** Upstream versions this release of the platform is tested with. */
+export const versions = {
+  etcd: "3.6.5-0",
+  pause: "3.10.1",
+  calico: "v3.30.3",
+  ingressNginx: "v1.13.3",
+  prometheus: "v3.6.0",
+  alertmanager: "v0.28.1",
+  nodeExporter: "v1.9.1",
+  kubeStateMetrics: "v2.17.0",
+  grafana: "12.2.0",
+  elasticsearch: "8.19.4",
+  filebeat: "8.19.4",
+  /** The director-sync controller and the node-tuning agent ship in the installer image's release train. */
+  platformTools: "v1.4.2",
+} as const;
+
+export type ImageName =
+  | "installer"
+  | "kubeApiserver"
+  | "kubeControllerManager"
+  | "kubeScheduler"
+  | "etcd"
+  | "pause"
+  | "calicoNode"
+  | "calicoCni"
+  | "calicoKubeControllers"
+  | "ingressNginx"
+  | "prometheus"
+  | "alertmanager"
+  | "nodeExporter"
+  | "kubeStateMetrics"
+  | "grafana"
+  | "elasticsearch"
+  | "filebeat"
+  | "nodeTuning"
+  | "lvsDirectorSync";
+
+export type ImageSet = Record<ImageName, string>;
+
+/** Full references for one datacenter: `<registry>/<path>:<tag>`. */
+export function imageSet(registry: string, kubernetesVersion: string, installerTag: string): ImageSet {
+  const r = (p: string, tag: string) => `${registry}/${p}:${tag}`;
+  return {
+    installer: r("private-cloud/installer", installerTag),
+    kubeApiserver: r("k8s/kube-apiserver", kubernetesVersion),
+    kubeControllerManager: r("k8s/kube-controller-manager", kubernetesVersion),
+    kubeScheduler: r("k8s/kube-scheduler", kubernetesVersion),
+    etcd: r("k8s/etcd", versions.etcd),
+    pause: r("k8s/pause", versions.pause),
+    calicoNode: r("calico/node", versions.calico),
+    calicoCni: r("calico/cni", versions.calico),
+    calicoKubeControllers: r("calico/kube-controllers", versions.calico),
+    ingressNginx: r("ingress-nginx/controller", versions.ingressNginx),
+    prometheus: r("prometheus/prometheus", versions.prometheus),
+    alertmanager: r("prometheus/alertmanager", versions.alertmanager),
+    nodeExporter: r("prometheus/node-exporter", versions.nodeExporter),
+    kubeStateMetrics: r("kube-state-metrics/kube-state-metrics", versions.kubeStateMetrics),
+    grafana: r("grafana/grafana", versions.grafana),
+    elasticsearch: r("elastic/elasticsearch", versions.elasticsearch),
+    filebeat: r("elastic/filebeat", versions.filebeat),
+    nodeTuning: r("private-cloud/node-tuning", versions.platformTools),
+    lvsDirectorSync: r("private-cloud/lvs-director-sync", versions.platformTools),
+  };
+}
+
+export function imagesFor(model: DatacenterModel): ImageSet {
+  const c = model.config;
+  return imageSet(c.images.registry, c.kubernetes.version, c.images.installerTag);
+}
