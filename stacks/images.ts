@@ -42,7 +42,8 @@ export type ImageName =
   | "elasticsearch"
   | "filebeat"
   | "nodeTuning"
-  | "lvsDirectorSync";
+  | "lvsDirectorSync"
+  | "networkCheck";
 
 export type ImageSet = Record<ImageName, string>;
 
@@ -69,6 +70,9 @@ export function imageSet(registry: string, kubernetesVersion: string, installerT
     filebeat: r("elastic/filebeat", versions.filebeat),
     nodeTuning: r("private-cloud/node-tuning", versions.platformTools),
     lvsDirectorSync: r("private-cloud/lvs-director-sync", versions.platformTools),
+    // The pod network-health sidecar: POSIX sh + iputils ping (it opens ICMP
+    // datagram sockets, so it needs no NET_RAW; see components/common/network-health.ts).
+    networkCheck: r("private-cloud/network-check", versions.platformTools),
   };
 }
 
