@@ -269,8 +269,19 @@ export const LvsSection = Type.Object(
       minItems: 2,
       expected: "at least 2 director hostnames (ECMP needs two)",
     }),
-    /** Pools VIPs are allocated from. */
+    /**
+     * Pools VIPs are allocated from. Business VIPs are hashed into the FIRST
+     * pool only (components/fullnat-lvs/vips.ts): never resize or reorder
+     * vipPools[0] — that moves every unpinned VIP; append pools instead (later
+     * pools serve pins and the API VIP).
+     */
     vipPools: Type.Array(Cidr4(), { minItems: 1 }),
+    /**
+     * Business name → VIP, for a business whose hashed VIP collides with
+     * another's (config validation says so and suggests a free address) or
+     * that must keep a VIP it already has. Default: none.
+     */
+    vipPins: Type.Record(DnsLabel(), Ipv4(), { default: {} }),
     /** Local-address (LIP) ranges FULLNAT uses as source towards real servers. */
     localAddressRanges: Type.Array(Cidr4(), { minItems: 1 }),
     /** Real-server health check interval, seconds. Default: 2. */
