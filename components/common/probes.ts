@@ -15,7 +15,21 @@ export const probeFloors = {
   minLivenessWindowSeconds: 30,
   /** The same window for readiness: how long before a pod is ejected from its Service, seconds. */
   minReadinessWindowSeconds: 10,
+  /**
+   * Warm-up assumed for a workload that does not declare its own in
+   * `warmupAnnotation`: liveness may not start probing before it (through a
+   * startup probe or initialDelaySeconds), seconds. The business default warm-up.
+   */
+  minWarmupSeconds: 10,
 } as const;
+
+/**
+ * Pod template annotation carrying a workload's warm-up time in seconds (the
+ * seed: some services need seconds to tens of seconds before taking traffic).
+ * Components that know it set it; the policy pack checks that liveness cannot
+ * fire before it.
+ */
+export const warmupAnnotation = "private-cloud.io/warmup-seconds";
 
 export interface ProbeTiming {
   readonly periodSeconds: number;
