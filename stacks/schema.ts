@@ -313,11 +313,39 @@ export const BusinessSection = Type.Object(
     cpuLimitMillis: Type.Integer({ minimum: 250, maximum: 64000, default: 6000 }),
     /** nginx container memory limit, MiB. Default: 4096. */
     memoryLimitMiB: Type.Integer({ minimum: 128, maximum: 262144, default: 4096 }),
-    /** HPA bounds. Default: 3..10. */
-    minReplicas: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+    /**
+     * nginx container CPU request, millicores. Default: the CPU limit (no
+     * overcommit: a throttled proxy adds latency to every request behind it;
+     * the seed tunes requests from monitoring, so it can be lowered here).
+     */
+    cpuRequestMillis: Type.Optional(Type.Integer({ minimum: 100, maximum: 64000 })),
+    /**
+     * HPA bounds. Default: 3..10. At least 2 so one rack failure or one drain
+     * never takes the whole tier (the PDB allows one pod down at a time).
+     */
+    minReplicas: Type.Integer({
+      minimum: 2,
+      maximum: 1000,
+      default: 3,
+      expected: "an integer 2-1000 (one replica cannot survive a rack failure or a node drain)",
+    }),
     maxReplicas: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+    /** HPA target: average CPU use of the nginx container, percent of its request. Default: 60. */
+    targetCpuUtilizationPercent: Type.Integer({ minimum: 10, maximum: 95, default: 60 }),
+    /**
+     * How long the HPA waits for a lower recommendation to hold before it
+     * scales in, seconds. Default: 300 (scale-in is the risky direction: the
+     * seed's latency spikes came from removing proxies too eagerly).
+     */
+    scaleDownStabilizationSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 300 }),
     /** Time a new pod needs before it can take traffic, seconds. Default: 10. */
     warmupSeconds: Type.Integer({ minimum: 0, maximum: 600, default: 10 }),
+    /**
+     * nginx `worker_shutdown_timeout`: how long old workers may keep serving
+     * in-flight requests and keep-alive connections after a graceful quit,
+     * seconds. Default: 30. The pod's grace period is computed from it.
+     */
+    workerShutdownTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 600, default: 30 }),
     /** Jetty upstream port. Default: 8080. */
     upstreamPort: Port(8080),
     /** Reason the upstream Service may not be headless; absent means headless (seed part 3). */
@@ -338,6 +366,18 @@ export const MonitoringSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** Container limits of one Elasticsearch node role; `node.processors` and the heap follow them. */
+const EsNodeResources = (cpuLimitMillis: number, memoryLimitMiB: number) =>
+  Type.Object(
+    {
+      /** Container CPU limit, millicores (node.processors = ceil(limit in cores)). */
+      cpuLimitMillis: Type.Integer({ minimum: 500, maximum: 64000, default: cpuLimitMillis }),
+      /** Container memory limit, MiB (heap = half of it, below 31 GiB). */
+      memoryLimitMiB: Type.Integer({ minimum: 1024, maximum: 262144, default: memoryLimitMiB }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+
 export const LoggingSection = Type.Object(
   {
     /** Elasticsearch data nodes. Default: 3. */
@@ -348,6 +388,14 @@ export const LoggingSection = Type.Object(
     retentionDays: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
     /** StorageClass for data volumes. Default: local-retain. */
     storageClass: Type.String({ default: "local-retain" }),
+    /** Client (coordinating-only) nodes filebeat ships to. Default: 2. */
+    clientNodes: Type.Integer({ minimum: 1, maximum: 20, default: 2 }),
+    /** Master-eligible node limits. Default: 2000m CPU, 4096 MiB. */
+    master: EsNodeResources(2000, 4096),
+    /** Data node limits. Default: 8000m CPU, 32768 MiB. */
+    data: EsNodeResources(8000, 32768),
+    /** Client node limits. Default: 4000m CPU, 8192 MiB. */
+    client: EsNodeResources(4000, 8192),
   },
   { additionalProperties: false, default: {} },
 );
