@@ -402,12 +402,108 @@ function crossChecks(cfg: StackConfig, inv: Inventory, inventoryPath: string): C
     needFunction("ingress", "business ingress tiers are pinned to ingress machines");
   needFunction("monitoring", "Prometheus runs on dedicated monitoring machines");
   needFunction("logging", "Elasticsearch runs on dedicated logging machines");
+  issues.push(...monitoringChecks(cfg, inv, invPath));
   for (const m of Object.keys(cfg.minions.tuning)) {
     if (!inv.hosts.some((h) => h.machineType === m))
       add(
         cfgPath("minions", "tuning", m),
         `machine type ${show(m)} is not in the inventory (expected one of ${show([...new Set(inv.hosts.map((h) => h.machineType))].sort())})`,
       );
+  }
+  return issues;
+}
+
+// --- Monitoring (MonitoringStack) -------------------------------------------
+/**
+ * Alert routing must reach someone, and the Prometheus/Alertmanager replicas
+ * must fit the monitoring machines: replicas of one instance never share a
+ * host (required anti-affinity), so each host may hold one replica of every
+ * instance, and with local volumes all of them live on its data disk.
+ */
+function monitoringChecks(
+  cfg: StackConfig,
+  inv: Inventory,
+  invPath: (...segs: (string | number)[]) => string,
+): ConfigIssue[] {
+  const mon = cfg.monitoring;
+  if (!mon) return [];
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const am = mon.alertmanager;
+  const amPath = (...segs: (string | number)[]) => cfgPath("monitoring", "alertmanager", ...segs);
+
+  const receiverNames = am.receivers.map((r) => r.name);
+  for (const [name, idx] of duplicates(am.receivers, (r) => r.name)) {
+    for (const i of idx.slice(1))
+      add(
+        amPath("receivers", i, "name"),
+        `${show(name)} is already used by receivers[${idx[0]}] (expected unique receiver names)`,
+      );
+  }
+  const needReceiver = (path: string, name: string) => {
+    if (!receiverNames.includes(name))
+      add(path, `receiver ${show(name)} is not declared (expected one of ${show(receiverNames)})`);
+  };
+  needReceiver(amPath("defaultReceiver"), am.defaultReceiver);
+  am.routes.forEach((r, i) => {
+    needReceiver(amPath("routes", i, "receiver"), r.receiver);
+    r.matchers.forEach((m, j) => {
+      const re = /^[a-zA-Z_][a-zA-Z0-9_]*(?:=~|!~)"([^"]*)"$/.exec(m);
+      if (!re) return;
+      try {
+        new RegExp(`^(?:${re[1]})$`);
+      } catch {
+        add(
+          amPath("routes", i, "matchers", j),
+          `${show(m)} has an invalid regular expression (expected an RE2 regex)`,
+        );
+      }
+    });
+  });
+  am.receivers.forEach((r, i) => {
+    if (r.webhookUrls.length === 0 && r.emailTo.length === 0)
+      add(
+        amPath("receivers", i),
+        `receiver ${show(r.name)} has no webhookUrls and no emailTo (expected at least one target: alerts routed here would be dropped)`,
+      );
+    if (r.emailTo.length > 0 && !am.smtp)
+      add(
+        amPath("receivers", i, "emailTo"),
+        `receiver ${show(r.name)} sends e-mail but monitoring.alertmanager.smtp is not set (expected an smtp smarthost and from address)`,
+      );
+  });
+
+  const monitoringHosts = inv.hosts.filter((h) => h.function === "monitoring");
+  if (monitoringHosts.length === 0) return issues; // reported with the machine functions
+  const fits = (path: string, replicas: number, what: string) => {
+    if (replicas > monitoringHosts.length)
+      add(
+        path,
+        `${replicas} ${what} replicas but only ${monitoringHosts.length} monitoring host(s) (expected at most ${monitoringHosts.length}: replicas never share a host)`,
+      );
+  };
+  const instances = Object.entries(mon.prometheus) as [string, { replicas: number; storageGiB?: number }][];
+  for (const [name, inst] of instances)
+    fits(cfgPath("monitoring", "prometheus", name, "replicas"), inst.replicas, `Prometheus ${name}`);
+  fits(amPath("replicas"), am.replicas, "Alertmanager");
+
+  if (mon.storageClass.startsWith("local")) {
+    const perHostGiB =
+      instances.reduce((sum, [, inst]) => sum + (inst.storageGiB ?? mon.storageGiB), 0) + am.storageGiB;
+    inv.hosts.forEach((h, i) => {
+      if (h.function !== "monitoring") return;
+      const disk = h.disks.find((d) => d.mount === mon.dataMount);
+      if (!disk)
+        add(
+          invPath("hosts", i, "disks"),
+          `${h.hostname} has no disk mounted at ${mon.dataMount} (expected the data disk for monitoring.storageClass ${show(mon.storageClass)} volumes)`,
+        );
+      else if (disk.sizeGiB < perHostGiB)
+        add(
+          cfgPath("monitoring", "storageGiB"),
+          `one replica of every Prometheus instance plus Alertmanager needs ${perHostGiB} GiB but ${h.hostname}'s ${mon.dataMount} has ${disk.sizeGiB} GiB (expected volumes that fit the smallest monitoring data disk)`,
+        );
+    });
   }
   return issues;
 }

@@ -354,14 +354,142 @@ export const BusinessSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * One Prometheus instance (the seed splits Prometheus "by type into several
+ * maps": `infra` scrapes nodes, control plane, Calico, LVS; `business` scrapes
+ * nginx, Jetty, JVM and logger counters). Unset retention/storage fall back to
+ * the `monitoring` section's values.
+ */
+export const PrometheusInstanceSection = Type.Object(
+  {
+    /** Retention of this instance, days. Default: monitoring.retentionDays. */
+    retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 400 })),
+    /** Data volume per replica, GiB. Default: monitoring.storageGiB. */
+    storageGiB: Type.Optional(Type.Integer({ minimum: 10, maximum: 16384 })),
+    /** Replicas; each scrapes every target (an HA pair, deduplicated by Alertmanager). Default: 2. */
+    replicas: Type.Integer({ minimum: 1, maximum: 5, default: 2 }),
+    /** Container CPU limit, millicores. Default: 4000. */
+    cpuLimitMillis: Type.Integer({ minimum: 500, maximum: 64000, default: 4000 }),
+    /** Container memory limit, MiB. Default: 16384. */
+    memoryLimitMiB: Type.Integer({ minimum: 1024, maximum: 262144, default: 16384 }),
+    /** Scrape and rule evaluation interval, seconds. Default: 30. */
+    scrapeIntervalSeconds: Type.Integer({ minimum: 5, maximum: 300, default: 30 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** An Alertmanager matcher, e.g. `severity="critical"` or `namespace=~"ingress-.*"`. */
+const AlertMatcher = Type.String({
+  pattern: '^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$',
+  expected: 'a matcher label="value", label!="value", label=~"regex" or label!~"regex"',
+});
+
+export const AlertReceiverSection = Type.Object(
+  {
+    /** Receiver name that routes refer to. */
+    name: DnsLabel("Receiver name"),
+    /** Webhook endpoints (the on-call / IM gateway), http(s) URLs. Default: none. */
+    webhookUrls: Type.Array(
+      Type.String({ pattern: "^https?://[^\\s]+$", expected: "an http:// or https:// URL" }),
+      { default: [] },
+    ),
+    /** E-mail recipients; needs monitoring.alertmanager.smtp. Default: none. */
+    emailTo: Type.Array(
+      Type.String({ pattern: "^[^@\\s]+@[^@\\s]+$", expected: "an e-mail address such as sre@example.com" }),
+      { default: [] },
+    ),
+    /** Also notify when an alert resolves. Default: true. */
+    sendResolved: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const AlertRouteSection = Type.Object(
+  {
+    /** Receiver (by name) of the alerts this route matches. */
+    receiver: DnsLabel("Receiver name"),
+    /** Every matcher must hold for an alert to take this route. */
+    matchers: Type.Array(AlertMatcher, { minItems: 1 }),
+    /** Keep looking at later routes after this one matched. Default: false. */
+    continue: Type.Boolean({ default: false }),
+    /** Resend a still-firing alert after this long, minutes. Default: the top-level repeat interval. */
+    repeatIntervalMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10080 })),
+  },
+  { additionalProperties: false },
+);
+
+export const AlertmanagerSection = Type.Object(
+  {
+    /** Replicas, gossiping so each alert is sent once. Default: 2. */
+    replicas: Type.Integer({ minimum: 1, maximum: 5, default: 2 }),
+    /** Receiver of every alert no route matches. */
+    defaultReceiver: DnsLabel("Receiver name"),
+    /** Where alerts go. At least one: an alert that reaches nobody is not monitoring. */
+    receivers: Type.Array(AlertReceiverSection, {
+      minItems: 1,
+      expected: "at least one receiver with a webhook URL or an e-mail address",
+    }),
+    /** Routes, first match wins unless `continue`. Default: none (everything to defaultReceiver). */
+    routes: Type.Array(AlertRouteSection, { default: [] }),
+    /** Labels alerts are grouped by into one notification. Default: [alertname, datacenter, namespace]. */
+    groupBy: Type.Array(Type.String({ pattern: "^[a-zA-Z_][a-zA-Z0-9_]*$" }), {
+      default: ["alertname", "datacenter", "namespace"],
+    }),
+    /** Resend a still-firing alert after this long, minutes. Default: 240. */
+    repeatIntervalMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 240 }),
+    /** SMTP relay for e-mail receivers. Default: none. */
+    smtp: Type.Optional(
+      Type.Object(
+        {
+          /** host:port of the relay. */
+          smarthost: Type.String({
+            pattern: "^[a-z0-9.-]+:[0-9]+$",
+            expected: "host:port such as smtp.example.com:25",
+          }),
+          /** Sender address. */
+          from: Type.String({ pattern: "^[^@\\s]+@[^@\\s]+$", expected: "an e-mail address" }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Volume for silences and the notification log, GiB. Default: 2. */
+    storageGiB: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+  },
+  { additionalProperties: false },
+);
+
+export const GrafanaSection = Type.Object(
+  {
+    /** Admin login; the password is generated (RandomPassword) and kept as a secret. Default: admin. */
+    adminUser: Type.String({ pattern: "^[a-z][a-z0-9_-]{2,31}$", default: "admin" }),
+    /** Host name Grafana is published under. Default: grafana.<datacenter.domain>. */
+    domain: Type.Optional(DnsName("Grafana host name")),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const MonitoringSection = Type.Object(
   {
-    /** Prometheus retention, days. Default: 15. */
+    /** Prometheus retention, days (every instance unless it sets its own). Default: 15. */
     retentionDays: Type.Integer({ minimum: 1, maximum: 400, default: 15 }),
-    /** Prometheus data volume per instance, GiB. Default: 200. */
+    /** Prometheus data volume per instance replica, GiB (unless the instance sets its own). Default: 200. */
     storageGiB: Type.Integer({ minimum: 10, maximum: 16384, default: 200 }),
     /** StorageClass for the data volumes. Default: local-retain. */
     storageClass: Type.String({ default: "local-retain" }),
+    /**
+     * Mount point of the monitoring hosts' data disk that backs local volumes
+     * (a `local-*` storageClass): the volumes of one host must fit on it. Default: /data/prometheus.
+     */
+    dataMount: Type.String({ pattern: "^/", default: "/data/prometheus" }),
+    /** The Prometheus instances, split by target type. Default: both with the values above. */
+    prometheus: Type.Object(
+      { infra: PrometheusInstanceSection, business: PrometheusInstanceSection },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Alert routing. Required: alerts must reach someone. */
+    alertmanager: AlertmanagerSection,
+    /** Grafana. Default: admin user `admin`, domain grafana.<datacenter.domain>. */
+    grafana: GrafanaSection,
   },
   { additionalProperties: false, default: {} },
 );
@@ -426,6 +554,8 @@ export const SECRET_KEYS = ["sshPrivateKey"] as const;
 export type StackConfig = Static<typeof StackConfigSchema>;
 export type Business = Static<typeof BusinessSection>;
 export type TuningOverrides = Static<typeof TuningOverride>;
+export type MonitoringConfig = Static<typeof MonitoringSection>;
+export type PrometheusInstanceConfig = Static<typeof PrometheusInstanceSection>;
 
 // ---------------------------------------------------------------------------
 // Inventory (CMDB export)
