@@ -1,0 +1,59 @@
+/**
+ * The data contract between the platform and the in-cluster director-sync
+ * controller (seed part 4: "VirtualServer → Endpoint IP mapping is
+ * automatic"). Real servers are pods, so the VIP → pod-IP mapping has to
+ * follow EndpointSlices as pods come and go; Pulumi cannot, a controller can.
+ *
+ * The contract, in full:
+ *  - A Service takes part when it carries the label `LVS_SERVICE_LABEL: "true"`
+ *    (the controller list-watches with that selector, never every Service).
+ *  - Annotation `LVS_VIP_ANNOTATION` holds the VIP (IPv4). Each Service port
+ *    becomes one virtual service `VIP:port/protocol`; its real servers are the
+ *    ready endpoints of the Service's EndpointSlices at that port's target
+ *    port (`endpoints[].conditions.ready == true`, so the network-health
+ *    readiness gate applies to LVS as well).
+ *  - Annotation `LVS_BUSINESS_ANNOTATION` names the business (metrics label).
+ *  - Annotation `LVS_SCHEDULER_ANNOTATION` optionally overrides the scheduler
+ *    (default `wrr`).
+ *  - The ConfigMap `director-sync` in `lvs-system` (components/fullnat-lvs
+ *    `directorSyncConfig`) lists the directors, the expected VIPs (a Service
+ *    claiming a VIP not in that list is ignored and reported — a typo must
+ *    not hijack another business's address), the LIP ranges and the
+ *    health-check settings.
+ *
+ * The Service can be headless: the controller reads EndpointSlices, not the
+ * ClusterIP, and headless keeps kube-proxy's rules out of the path (seed part 3).
+ */
+import type { DatacenterModel } from "../../stacks/model";
+import { vipAssignments, type VipAssignment } from "./vips";
+
+export const LVS_DOMAIN = "lvs.private-cloud.io";
+/** Label that opts a Service in. Value: "true". */
+export const LVS_SERVICE_LABEL = `${LVS_DOMAIN}/virtual-server`;
+/** Annotation with the Service's VIP. */
+export const LVS_VIP_ANNOTATION = `${LVS_DOMAIN}/vip`;
+/** Annotation with the business name. */
+export const LVS_BUSINESS_ANNOTATION = `${LVS_DOMAIN}/business`;
+/** Optional annotation: IPVS scheduler (rr, wrr, lc, wlc, sh, …). Default: wrr. */
+export const LVS_SCHEDULER_ANNOTATION = `${LVS_DOMAIN}/scheduler`;
+export const DEFAULT_SCHEDULER = "wrr";
+
+/** Labels and annotations the ingress tier puts on the Service that fronts a business's nginx pods. */
+export function lvsServiceMetadata(
+  model: DatacenterModel,
+  business: string,
+): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const a = vipAssignments(model).find((x) => x.business === business);
+  if (!a) throw new Error(`business ${JSON.stringify(business)} has no VIP in datacenter ${model.name}`);
+  return serviceMetadataFor(a);
+}
+
+export function serviceMetadataFor(a: VipAssignment): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  return {
+    labels: { [LVS_SERVICE_LABEL]: "true" },
+    annotations: { [LVS_VIP_ANNOTATION]: a.vip, [LVS_BUSINESS_ANNOTATION]: a.business },
+  };
+}
