@@ -18,6 +18,8 @@ import {
 import { ConfigError, joinPath, schemaIssues, show, type ConfigIssue } from "./validate";
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, hasHostBits, parseCidr, type Cidr } from "./net";
 import { labelKeys } from "./labels";
+import { nginxWorkerProcesses } from "../components/common/sizing";
+import { HTTP_VIP_PORT, HTTPS_VIP_PORT, reservedIngressPorts } from "../components/ingress-tier/ports";
 
 export interface Rack {
   readonly name: string;
@@ -403,6 +405,7 @@ function crossChecks(cfg: StackConfig, inv: Inventory, inventoryPath: string): C
   needFunction("monitoring", "Prometheus runs on dedicated monitoring machines");
   needFunction("logging", "Elasticsearch runs on dedicated logging machines");
   issues.push(...monitoringChecks(cfg, inv, invPath));
+  issues.push(...trafficChecks(cfg, inv), ...loggingChecks(cfg, inv));
   for (const m of Object.keys(cfg.minions.tuning)) {
     if (!inv.hosts.some((h) => h.machineType === m))
       add(
@@ -504,6 +507,137 @@ function monitoringChecks(
           `one replica of every Prometheus instance plus Alertmanager needs ${perHostGiB} GiB but ${h.hostname}'s ${mon.dataMount} has ${disk.sizeGiB} GiB (expected volumes that fit the smallest monitoring data disk)`,
         );
     });
+  }
+  return issues;
+}
+
+// --- Traffic (IngressTier) ----------------------------------------------------
+/** Namespaces the platform owns: a business named like one would share it (its app namespace is `<name>`). */
+export const RESERVED_NAMESPACES = [
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  "calico-system",
+  "calico-apiserver",
+  "lvs-system",
+  "monitoring",
+  "logging",
+  "private-cloud",
+] as const;
+
+/**
+ * What the ingress tiers need from config and inventory together: names that
+ * make valid, unshared namespaces; nginx workers that the ingress machines'
+ * cores can hold (the affinity masks address real cores); replicas whose CPU
+ * requests fit the ingress fleet; VIP ports that do not collide inside the pod.
+ */
+function trafficChecks(cfg: StackConfig, inv: Inventory): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const ingressHosts = inv.hosts.filter((h) => h.function === "ingress");
+  const minCores = Math.min(...ingressHosts.map((h) => h.cores));
+  const fleetMillis = ingressHosts.reduce((sum, h) => sum + h.cores * 1000, 0);
+  const reserved = reservedIngressPorts();
+  cfg.businesses.forEach((b, i) => {
+    const at = (...segs: (string | number)[]) => cfgPath("businesses", i, ...segs);
+    if ((RESERVED_NAMESPACES as readonly string[]).includes(b.name) || /^(ingress|kube)-/.test(b.name))
+      add(
+        at("name"),
+        `${show(b.name)} is a platform namespace or prefix (expected a business name that is not one of ${show(RESERVED_NAMESPACES)} and does not start with ingress- or kube-)`,
+      );
+    if (b.name.length > 55)
+      add(
+        at("name"),
+        `${show(b.name)} is ${b.name.length} characters (expected at most 55: the tier's namespace is ingress-<name>)`,
+      );
+    const request = b.cpuRequestMillis ?? b.cpuLimitMillis;
+    if (request > b.cpuLimitMillis)
+      add(
+        at("cpuRequestMillis"),
+        `${request} is above cpuLimitMillis ${b.cpuLimitMillis} (expected a request <= the limit)`,
+      );
+    if (ingressHosts.length > 0) {
+      const workers = nginxWorkerProcesses(b.cpuLimitMillis);
+      if (workers > minCores)
+        add(
+          at("cpuLimitMillis"),
+          `${b.cpuLimitMillis} gives ${workers} nginx workers but the smallest ingress machine has ${minCores} cores (expected at most ${minCores * 1000 + 999}: each worker is pinned to its own core)`,
+        );
+      if (b.maxReplicas * request > fleetMillis)
+        add(
+          at("maxReplicas"),
+          `${b.maxReplicas} replicas × ${request}m CPU request = ${b.maxReplicas * request}m exceeds the ${ingressHosts.length} ingress machines' ${fleetMillis}m (expected maxReplicas <= ${Math.floor(fleetMillis / request)}, or more ingress machines)`,
+        );
+    }
+    for (const [key, idx] of duplicates(b.ports, (p) => `${p.port}/${p.protocol}`)) {
+      for (const j of idx.slice(1))
+        add(at("ports", j), `${key} is listed twice (expected each port/protocol once)`);
+    }
+    b.ports.forEach((p, j) => {
+      if (p.port === HTTP_VIP_PORT || p.port === HTTPS_VIP_PORT) {
+        if (p.protocol !== "TCP")
+          add(
+            at("ports", j, "protocol"),
+            `${p.port}/${p.protocol}: ports 80 and 443 are nginx's HTTP(S) listeners (expected TCP)`,
+          );
+        return;
+      }
+      if (p.port < 1024)
+        add(
+          at("ports", j, "port"),
+          `${p.port} is a privileged port (expected 80, 443 or a port >= 1024: L4 ports are proxied on the same number by a non-root nginx)`,
+        );
+      else if (reserved.includes(p.port))
+        add(
+          at("ports", j, "port"),
+          `${p.port} is used inside the ingress pod (expected a port other than ${reserved.join(", ")})`,
+        );
+    });
+  });
+  return issues;
+}
+
+// --- Logging (LoggingStack) ----------------------------------------------------
+/** Master-eligible Elasticsearch nodes: three, so one loss keeps a quorum of two. */
+export const ES_MASTER_NODES = 3;
+
+/**
+ * Elasticsearch must fit the logging machines: master and data pods never
+ * share a host with a pod of their own role (required anti-affinity: two data
+ * nodes on one host would let one machine take both copies of a shard), and
+ * every role's limits must fit the smallest logging machine.
+ */
+function loggingChecks(cfg: StackConfig, inv: Inventory): ConfigIssue[] {
+  const log = cfg.logging;
+  const hosts = inv.hosts.filter((h) => h.function === "logging");
+  if (!log || hosts.length === 0) return []; // a missing logging function is reported with the machine functions
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  if (hosts.length < ES_MASTER_NODES)
+    add(
+      cfgPath("logging"),
+      `only ${hosts.length} logging host(s) (expected at least ${ES_MASTER_NODES}: the ${ES_MASTER_NODES} Elasticsearch masters each need their own host)`,
+    );
+  if (log.dataNodes > hosts.length)
+    add(
+      cfgPath("logging", "dataNodes"),
+      `${log.dataNodes} data nodes but only ${hosts.length} logging host(s) (expected at most ${hosts.length}: data nodes never share a host)`,
+    );
+  const minCores = Math.min(...hosts.map((h) => h.cores));
+  const minMemMiB = Math.min(...hosts.map((h) => h.memoryGiB * 1024));
+  for (const role of ["master", "data", "client"] as const) {
+    const r = log[role];
+    if (r.cpuLimitMillis > minCores * 1000)
+      add(
+        cfgPath("logging", role, "cpuLimitMillis"),
+        `${r.cpuLimitMillis} exceeds the smallest logging machine's ${minCores} cores (expected at most ${minCores * 1000})`,
+      );
+    if (r.memoryLimitMiB > minMemMiB)
+      add(
+        cfgPath("logging", role, "memoryLimitMiB"),
+        `${r.memoryLimitMiB} exceeds the smallest logging machine's ${minMemMiB} MiB (expected at most ${minMemMiB})`,
+      );
   }
   return issues;
 }
