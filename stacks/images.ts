@@ -19,6 +19,10 @@ export const versions = {
   grafana: "12.2.0",
   elasticsearch: "8.19.4",
   filebeat: "8.19.4",
+  /** Elasticsearch metrics for Prometheus (cluster health, indices) — the ES alerts read it. */
+  elasticsearchExporter: "v1.9.0",
+  /** Turns filebeat's JSON /stats into Prometheus metrics (multi-target) — the filebeat lag alert reads it. */
+  jsonExporter: "v0.7.0",
   /** The director-sync controller and the node-tuning agent ship in the installer image's release train. */
   platformTools: "v1.4.2",
 } as const;
@@ -43,7 +47,9 @@ export type ImageName =
   | "filebeat"
   | "nodeTuning"
   | "lvsDirectorSync"
-  | "networkCheck";
+  | "networkCheck"
+  | "elasticsearchExporter"
+  | "jsonExporter";
 
 export type ImageSet = Record<ImageName, string>;
 
@@ -73,6 +79,8 @@ export function imageSet(registry: string, kubernetesVersion: string, installerT
     // The pod network-health sidecar: POSIX sh + iputils ping (it opens ICMP
     // datagram sockets, so it needs no NET_RAW; see components/common/network-health.ts).
     networkCheck: r("private-cloud/network-check", versions.platformTools),
+    elasticsearchExporter: r("prometheus-community/elasticsearch-exporter", versions.elasticsearchExporter),
+    jsonExporter: r("prometheus-community/json-exporter", versions.jsonExporter),
   };
 }
 
