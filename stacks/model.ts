@@ -335,6 +335,12 @@ function crossChecks(cfg: StackConfig, inv: Inventory, inventoryPath: string): C
       `is required when hostAccess.enabled is false (expected a sentence saying why no host work is done)`,
     );
   }
+  if (cfg.hostAccess && !cfg.hostAccess.enabled && !cfg.hostAccess.kubeconfigPath) {
+    add(
+      cfgPath("hostAccess", "kubeconfigPath"),
+      `is required when hostAccess.enabled is false (expected the kubeconfig file of the running cluster, e.g. .sim/kubeconfig)`,
+    );
+  }
 
   // --- BGP ---------------------------------------------------------------------
   cfg.bgp.peers.forEach((p, i) => {

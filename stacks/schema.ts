@@ -141,6 +141,11 @@ export const HostAccessSection = Type.Object(
     enabled: Type.Boolean({ default: true }),
     /** Why host access is off; required when `enabled` is false, printed in the preview. */
     disabledReason: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Kubeconfig file (relative to the project) of the already running cluster,
+     * used when host access is off (nothing fetches one from the masters then).
+     */
+    kubeconfigPath: Type.Optional(Type.String({ minLength: 1 })),
     /** SSH user on every host (needs passwordless sudo). Default: ops. */
     sshUser: Type.String({ default: "ops", pattern: "^[a-z_][a-z0-9_-]*$" }),
     /** SSH port. Default: 22. */
