@@ -293,6 +293,20 @@ export const LvsSection = Type.Object(
     healthCheckIntervalSeconds: Type.Integer({ minimum: 1, maximum: 60, default: 2 }),
     /** Failed checks before a real server is removed. Default: 3. */
     healthCheckFailures: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+    /**
+     * The FULLNAT data plane on the directors and so the keepalived dialect:
+     * `dpvs` (iQIYI DPVS, DPDK; its keepalived names the DPDK port of each
+     * LIP) or `alibaba` (Alibaba's FULLNAT kernel LVS, the seed's choice).
+     * Default: dpvs (see components/fullnat-lvs/README.md).
+     */
+    implementation: Type.Union([Type.Literal("dpvs"), Type.Literal("alibaba")], {
+      default: "dpvs",
+      expected: "'dpvs' or 'alibaba'",
+    }),
+    /** `dpvs`: the DPDK port the LIPs live on. Default: dpdk0. */
+    lipInterface: Type.String({ pattern: "^[a-z0-9][a-z0-9.]{0,14}$", default: "dpdk0" }),
+    /** AS number the directors announce VIPs from. Default: bgp.asNumber. */
+    asNumber: Type.Optional(AsNumber()),
   },
   { additionalProperties: false },
 );
