@@ -20,6 +20,7 @@ import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, hasHostBits, parseCidr,
 import { labelKeys } from "./labels";
 import { nginxWorkerProcesses } from "../components/common/sizing";
 import { HTTP_VIP_PORT, HTTPS_VIP_PORT, reservedIngressPorts } from "../components/ingress-tier/ports";
+import { allocateVips, usableRange } from "../components/fullnat-lvs/vips";
 
 export interface Rack {
   readonly name: string;
@@ -157,14 +158,22 @@ function crossChecks(cfg: StackConfig, inv: Inventory, inventoryPath: string): C
       );
   }
   const hostIps = new Set(inv.hosts.map((h) => h.ip));
+  // One message per undeclared rack, naming its first host: a missing rack
+  // entry is one mistake, however many hosts the rack holds.
+  const undeclared = new Map<string, number[]>();
+  inv.hosts.forEach(
+    (h, i) => !rackByName.has(h.rack) && undeclared.set(h.rack, [...(undeclared.get(h.rack) ?? []), i]),
+  );
+  for (const [rack, idx] of undeclared) {
+    const more = idx.length > 1 ? ` and ${idx.length - 1} more host(s) of that rack` : "";
+    add(
+      invPath("hosts", idx[0], "rack"),
+      `${show(rack)}${more} is not declared in ${cfgPath("network", "racks")} (expected one of ${show(racksCfg.map((x) => x.name))})`,
+    );
+  }
   inv.hosts.forEach((h, i) => {
     const r = rackByName.get(h.rack);
-    if (!r) {
-      add(
-        invPath("hosts", i, "rack"),
-        `${show(h.rack)} is not declared in ${cfgPath("network", "racks")} (expected one of ${show(racksCfg.map((x) => x.name))})`,
-      );
-    } else if (r.subnet && !cidrContainsIp(r.subnet, h.ip)) {
+    if (r?.subnet && !cidrContainsIp(r.subnet, h.ip)) {
       add(
         invPath("hosts", i, "ip"),
         `${show(h.ip)} of ${h.hostname} is outside rack ${h.rack}'s subnet ${r.rack.subnet} (expected an address inside it)`,
@@ -280,8 +289,14 @@ function crossChecks(cfg: StackConfig, inv: Inventory, inventoryPath: string): C
     for (const i of idx.slice(1))
       add(cfgPath("masters", "hostnames", i), `${show(name)} is listed twice (expected distinct masters)`);
   }
-  const masterRacks = new Set(cfg.masters.hostnames.map((m) => byHostname.get(m)?.rack).filter(Boolean));
-  if (cfg.masters.hostnames.length >= 3 && masterRacks.size === 1) {
+  // Spread is judged only on a list that is otherwise right (known, distinct masters).
+  const knownMasters = new Set(cfg.masters.hostnames.filter((m) => byHostname.has(m)));
+  const masterRacks = new Set([...knownMasters].map((m) => byHostname.get(m)?.rack));
+  if (
+    knownMasters.size === cfg.masters.hostnames.length &&
+    knownMasters.size >= 3 &&
+    masterRacks.size === 1
+  ) {
     add(
       cfgPath("masters", "hostnames"),
       `every master is in rack ${[...masterRacks][0]} (expected masters spread over at least 2 racks, so one rack failure keeps quorum)`,
@@ -412,12 +427,169 @@ function crossChecks(cfg: StackConfig, inv: Inventory, inventoryPath: string): C
   needFunction("logging", "Elasticsearch runs on dedicated logging machines");
   issues.push(...monitoringChecks(cfg, inv, invPath));
   issues.push(...trafficChecks(cfg, inv), ...loggingChecks(cfg, inv));
+  issues.push(...networkChecks(cfg, inv));
   for (const m of Object.keys(cfg.minions.tuning)) {
     if (!inv.hosts.some((h) => h.machineType === m))
       add(
         cfgPath("minions", "tuning", m),
         `machine type ${show(m)} is not in the inventory (expected one of ${show([...new Set(inv.hosts.map((h) => h.machineType))].sort())})`,
       );
+  }
+  return issues;
+}
+
+// --- Network (CalicoBGP, FullnatLVS) -----------------------------------------
+/**
+ * AS numbers that must never appear in a BGP session (RFC 7607: 0; RFC 6793:
+ * 23456 is AS_TRANS, the placeholder 2-byte speakers see; RFC 7300: 65535 and
+ * 4294967295 are reserved; RFC 5398: 64496-64511 and 65536-65551 are for
+ * documentation). The schema's 1..4294967294 bound already refuses 0 and
+ * 4294967295.
+ */
+export function reservedAsnReason(asn: number): string | undefined {
+  if (asn === 0 || asn === 4294967295) return "reserved (RFC 7607 / RFC 7300)";
+  if (asn === 23456) return "AS_TRANS, the placeholder for 4-byte ASNs (RFC 6793)";
+  if (asn === 65535) return "reserved (RFC 7300)";
+  if ((asn >= 64496 && asn <= 64511) || (asn >= 65536 && asn <= 65551))
+    return "reserved for documentation (RFC 5398)";
+  return undefined;
+}
+
+/** RFC 6996 private-use ranges: the fabric's own AS numbers must come from them. */
+export function isPrivateAsn(asn: number): boolean {
+  return (asn >= 64512 && asn <= 65534) || (asn >= 4200000000 && asn <= 4294967294);
+}
+
+/**
+ * BGP and LVS checks beyond the address-space ones above: AS numbers, route
+ * reflector placement, pool coverage per rack, LIPs per director, and the
+ * VIP allocation (collisions and pins, components/fullnat-lvs/vips.ts).
+ */
+function networkChecks(cfg: StackConfig, inv: Inventory): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const bgp = cfg.bgp;
+  const hostByName = new Map(inv.hosts.map((h) => [h.hostname, h]));
+
+  // AS numbers. Ours (nodes, directors) must be private: the fabric is
+  // internal, and a public ASN we do not own would be hijacked the day a
+  // route leaks. Routers' ASNs may be public (a core router may speak the
+  // company's registered AS), but never reserved.
+  const asn = (path: string, n: number, ours: boolean) => {
+    const reason = reservedAsnReason(n);
+    if (reason) add(path, `${n} is ${reason} (expected a private AS 64512-65534 or 4200000000-4294967294)`);
+    else if (ours && !isPrivateAsn(n))
+      add(
+        path,
+        `${n} is a public AS number (expected a private AS 64512-65534 or 4200000000-4294967294 for the datacenter's own speakers)`,
+      );
+  };
+  asn(cfgPath("bgp", "asNumber"), bgp.asNumber, true);
+  bgp.peers.forEach((p, i) => asn(cfgPath("bgp", "peers", i, "asNumber"), p.asNumber, false));
+  if (cfg.lvs?.asNumber !== undefined) asn(cfgPath("lvs", "asNumber"), cfg.lvs.asNumber, true);
+
+  for (const [key, idx] of duplicates(bgp.peers, (p) => `${p.rack}/${p.peerIp}`)) {
+    for (const i of idx.slice(1))
+      add(
+        cfgPath("bgp", "peers", i),
+        `${show(key)} is already bgp.peers[${idx[0]}] (expected one entry per rack and router)`,
+      );
+  }
+
+  // Route reflectors.
+  const rrs = bgp.routeReflectors;
+  if (bgp.mode === "tor" && rrs.length > 0)
+    add(
+      cfgPath("bgp", "routeReflectors"),
+      `${rrs.length} route reflector(s) in tor mode (expected none: set bgp.mode to "routeReflector" to use them)`,
+    );
+  if (bgp.mode === "routeReflector") {
+    if (bgp.peers.length === 0)
+      add(
+        cfgPath("bgp", "peers"),
+        `is empty in routeReflector mode (expected the core routers the reflectors peer with, or pod routes never leave the cluster)`,
+      );
+    for (const [name, idx] of duplicates(rrs, (r) => r.hostname)) {
+      for (const i of idx.slice(1))
+        add(
+          cfgPath("bgp", "routeReflectors", i, "hostname"),
+          `${show(name)} is already bgp.routeReflectors[${idx[0]}] (expected distinct reflector nodes)`,
+        );
+    }
+    const rrRacks = new Set(rrs.map((r) => hostByName.get(r.hostname)?.rack).filter((r) => r !== undefined));
+    if (rrs.length >= 2 && rrRacks.size === 1)
+      add(
+        cfgPath("bgp", "routeReflectors"),
+        `every route reflector is in rack ${[...rrRacks][0]} (expected reflectors in at least 2 racks, so one rack failure keeps the sessions)`,
+      );
+    rrs.forEach((rr, i) => {
+      // 0.0.0.0 is what a router shows for "no cluster ID" and
+      // 255.255.255.255 is not a usable identifier (RFC 4456 section 7).
+      if (rr.clusterId === "0.0.0.0" || rr.clusterId === "255.255.255.255")
+        add(
+          cfgPath("bgp", "routeReflectors", i, "clusterId"),
+          `${show(rr.clusterId)} is not a usable cluster ID (expected a 32-bit ID in dotted quad other than 0.0.0.0 and 255.255.255.255, e.g. 244.0.0.1)`,
+        );
+      const h = hostByName.get(rr.hostname);
+      if (h && (h.function === "lvs" || h.function === "master"))
+        add(
+          cfgPath("bgp", "routeReflectors", i, "hostname"),
+          `${show(rr.hostname)} has function ${show(h.function)} (expected a minion: directors run their own BGP speaker and masters stay out of the data path)`,
+        );
+    });
+  }
+
+  // Pools: every rack that holds nodes must get pod addresses from some pool,
+  // and a rack restricted to two pools defeats the per-rack aggregation.
+  const invRacks = [...new Set(inv.hosts.map((h) => h.rack))].sort();
+  const unrestricted = bgp.ipPools.some((p) => !p.racks);
+  const poolsOfRack = new Map<string, number[]>();
+  bgp.ipPools.forEach((p, i) =>
+    (p.racks ?? []).forEach((r) => poolsOfRack.set(r, [...(poolsOfRack.get(r) ?? []), i])),
+  );
+  if (!unrestricted) {
+    for (const rack of invRacks) {
+      if (!poolsOfRack.has(rack))
+        add(
+          cfgPath("bgp", "ipPools"),
+          `rack ${show(rack)} is in no IP pool (expected every rack in some pool's racks, or a pool without racks; its pods would get no address)`,
+        );
+    }
+  }
+  for (const [rack, idx] of poolsOfRack) {
+    if (idx.length > 1)
+      add(
+        cfgPath("bgp", "ipPools", idx[1], "racks"),
+        `rack ${show(rack)} is already in bgp.ipPools[${idx[0]}] (expected each rack in one rack-restricted pool, so its routes aggregate)`,
+      );
+  }
+
+  // LVS.
+  const lvs = cfg.lvs;
+  if (lvs) {
+    for (const [name, idx] of duplicates(lvs.directors, (d) => d)) {
+      for (const i of idx.slice(1))
+        add(cfgPath("lvs", "directors", i), `${show(name)} is listed twice (expected distinct directors)`);
+    }
+    // FULLNAT rewrites the client address to a LIP; every director needs
+    // its own LIPs (replies must return to the director that holds the
+    // connection), so the ranges are split between them.
+    const lips = lvs.localAddressRanges.reduce((n, t) => n + usableRange(parseCidr(t)).count, 0);
+    if (lips < lvs.directors.length)
+      add(
+        cfgPath("lvs", "localAddressRanges"),
+        `${lips} local address(es) for ${lvs.directors.length} directors (expected at least one per director)`,
+      );
+    const { issues: vipIssues } = allocateVips({
+      pools: lvs.vipPools,
+      pins: lvs.vipPins,
+      businesses: cfg.businesses.map((b) => ({ name: b.name, ports: b.ports })),
+      reserved:
+        cfg.apiServer.mode === "lvs" && cfg.apiServer.vip
+          ? [{ ip: cfg.apiServer.vip, holder: "the API server (apiServer.vip)" }]
+          : [],
+    });
+    for (const v of vipIssues) add(cfgPath(...v.path), v.message);
   }
   return issues;
 }

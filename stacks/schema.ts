@@ -90,7 +90,7 @@ export const ImagesSection = Type.Object(
     installerTag: Type.String({
       pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
       not: { const: "latest" },
-      expected: "an immutable image tag such as v1.34.4-pc.1 (never 'latest')",
+      expected: "an immutable image tag such as v1.34.4-pc.1, never 'latest'",
     }),
   },
   { additionalProperties: false },

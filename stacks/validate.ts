@@ -73,7 +73,10 @@ function messageFor(errors: ErrorObject[]): { extra?: string; message: string } 
     const missing = (first.params as { missingProperty: string }).missingProperty;
     const sub = (first.parentSchema as { properties?: Record<string, TSchema> })?.properties?.[missing];
     const exp = expectedOf(sub) ?? (sub as { description?: string })?.description;
-    return { extra: missing, message: `is required${exp ? ` (expected ${exp})` : ""}` };
+    return {
+      extra: missing,
+      message: `is required (expected ${exp ?? 'this setting; see README "Configuration"'})`,
+    };
   }
   if (first.keyword === "additionalProperties") {
     const extra = (first.params as { additionalProperty: string }).additionalProperty;
