@@ -1,0 +1,81 @@
+/**
+ * One datacenter: the validated model in, the whole platform out. Data flows
+ * one way: config → model → components → Kubernetes / command resources.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { DatacenterModel } from "./model";
+import { MasterHA } from "../components/master-ha";
+import { MinionPool } from "../components/minion-pool";
+import type { RuleGroup } from "../components/common/alerts";
+
+export interface DatacenterOptions {
+  /** SSH private key for host work (secret). Required when hostAccess is enabled. */
+  readonly sshPrivateKey?: pulumi.Input<string>;
+  /**
+   * Kubeconfig contents to use instead of the one MasterHA fetches. Default:
+   * the file at `hostAccess.kubeconfigPath` when host access is off.
+   */
+  readonly kubeconfig?: pulumi.Input<string>;
+  /** Directory relative paths in config are resolved against. Default: the working directory. */
+  readonly projectDir?: string;
+}
+
+export interface Datacenter {
+  readonly model: DatacenterModel;
+  readonly masters: MasterHA;
+  readonly minions: MinionPool;
+  readonly provider: k8s.Provider;
+  /** Alert rules contributed by every component, for the monitoring stack. */
+  readonly ruleGroups: RuleGroup[];
+}
+
+function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulumi.Input<string> | undefined {
+  if (options.kubeconfig !== undefined) return options.kubeconfig;
+  const file = model.config.hostAccess.kubeconfigPath;
+  if (model.config.hostAccess.enabled || !file) return undefined;
+  const full = path.resolve(options.projectDir ?? process.cwd(), file);
+  if (!fs.existsSync(full)) {
+    throw new pulumi.RunError(
+      `private-cloud:hostAccess.kubeconfigPath: ${JSON.stringify(file)} does not exist (expected the kubeconfig of the running cluster; for the simulated datacenter run \`npm run sim:up\` first)`,
+    );
+  }
+  return pulumi.secret(fs.readFileSync(full, "utf8"));
+}
+
+export function deployDatacenter(model: DatacenterModel, options: DatacenterOptions = {}): Datacenter {
+  const dc = model.name;
+  const masters = new MasterHA(`${dc}-masters`, {
+    model,
+    sshPrivateKey: options.sshPrivateKey,
+    kubeconfig: kubeconfigFor(model, options),
+  });
+  if (!masters.kubeconfig) {
+    throw new pulumi.RunError(
+      `${dc}: no kubeconfig: host access is off and private-cloud:hostAccess.kubeconfigPath is not set`,
+    );
+  }
+  // Server-side apply: field ownership is explicit, and objects other
+  // controllers also write (node labels, HPA-managed replicas) do not flap.
+  const provider = new k8s.Provider(`${dc}-k8s`, {
+    kubeconfig: masters.kubeconfig,
+    enableServerSideApply: true,
+  });
+  const opts = { providers: { kubernetes: provider } };
+
+  const minions = new MinionPool(
+    `${dc}-minions`,
+    {
+      model,
+      apiEndpoint: masters.endpoint,
+      kubeconfig: masters.kubeconfig,
+      sshPrivateKey: options.sshPrivateKey,
+      dependsOn: masters.installs,
+    },
+    opts,
+  );
+
+  return { model, masters, minions, provider, ruleGroups: [...masters.alertRules] };
+}

@@ -1,0 +1,18 @@
+/**
+ * The model of the running stack, from Pulumi's config. Invalid config becomes
+ * a RunError: Pulumi prints the list of problems without a stack trace, and
+ * no resource has been registered yet.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { modelFromRaw, rawFromConfigMap } from "./config";
+import type { DatacenterModel } from "./model";
+import { ConfigError } from "./validate";
+
+export function modelFromPulumiConfig(projectDir = process.cwd()): DatacenterModel {
+  try {
+    return modelFromRaw(rawFromConfigMap(pulumi.runtime.allConfig()), projectDir);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(`stack ${pulumi.getStack()}: ${e.message}`);
+    throw e;
+  }
+}
