@@ -1,0 +1,78 @@
+/**
+ * What every policy module shares: the factory shape (awsguard style: a
+ * function taking the enforcement level), config with defaults, and the
+ * bridge from the engine's resource view to ours.
+ */
+import type {
+  EnforcementLevel,
+  PolicyConfigSchema,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import type { K8sResource } from "./k8s";
+
+export type { EnforcementLevel, ReportViolation, ResourceValidationPolicy, StackValidationPolicy };
+
+/** One tunable threshold: its default (shared with the components) and what it means. */
+export interface Setting {
+  readonly default: number | string | boolean | readonly string[];
+  readonly description: string;
+}
+
+/** The policy's `configSchema` from its settings, defaults included so `pulumi policy` shows them. */
+export function configSchema(settings: Readonly<Record<string, Setting>>): PolicyConfigSchema {
+  const properties: PolicyConfigSchema["properties"] = {};
+  for (const [key, s] of Object.entries(settings)) {
+    const d = s.default;
+    properties[key] = Array.isArray(d)
+      ? { type: "array", items: { type: "string" }, default: [...d], description: s.description }
+      : {
+          type:
+            typeof d === "number"
+              ? Number.isInteger(d)
+                ? "integer"
+                : "number"
+              : (typeof d as "string" | "boolean"),
+          default: d as number | string | boolean,
+          description: s.description,
+        };
+    if (typeof d === "number") properties[key] = { ...properties[key], minimum: 0 };
+  }
+  return { properties };
+}
+
+type SettingValue<S extends Setting> = S["default"] extends readonly string[]
+  ? readonly string[]
+  : S["default"] extends number
+    ? number
+    : S["default"] extends boolean
+      ? boolean
+      : string;
+
+export type ConfigOf<T extends Readonly<Record<string, Setting>>> = {
+  readonly [K in keyof T]: SettingValue<T[K]>;
+};
+
+/**
+ * The policy's config: what the pack's config says, over the defaults. The
+ * engine fills schema defaults itself; merging here keeps a policy correct when
+ * it is called directly (tests, bench) or by an engine that passes `{}`.
+ */
+export function configOf<T extends Readonly<Record<string, Setting>>>(
+  args: Pick<ResourceValidationArgs | StackValidationArgs, "getConfig">,
+  settings: T,
+): ConfigOf<T> {
+  const given = (args.getConfig<Record<string, unknown>>() ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(settings)) out[k] = given[k] ?? s.default;
+  return out as ConfigOf<T>;
+}
+
+/** The engine's resources (stack policies) and resource args both fit our view. */
+export function asK8s(r: ResourceValidationArgs | PolicyResource): K8sResource {
+  return { type: r.type, name: r.name, urn: r.urn, props: r.props as Record<string, unknown> };
+}
