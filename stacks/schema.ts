@@ -247,6 +247,16 @@ export const IpPoolSection = Type.Object(
     natOutgoing: Type.Boolean({ default: false }),
     /** Restrict the pool to these racks (route aggregation per rack). Default: every rack. */
     racks: Type.Optional(Type.Array(DnsLabel(), { minItems: 1 })),
+    /**
+     * Carve the pool into one block of this prefix length per rack (its
+     * `racks`, else every rack, in config order), so each ToR can aggregate
+     * its rack's pod routes into one prefix. Rack i gets block i: append
+     * racks, never reorder them (a carved pool in use cannot move). Default:
+     * not carved (one pool for all its racks).
+     */
+    rackBlockPrefix: Type.Optional(
+      Type.Integer({ minimum: 8, maximum: 32, expected: "a prefix length 8-32" }),
+    ),
   },
   { additionalProperties: false },
 );
