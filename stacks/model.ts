@@ -21,6 +21,7 @@ import { labelKeys } from "./labels";
 import { nginxWorkerProcesses } from "../components/common/sizing";
 import { HTTP_VIP_PORT, HTTPS_VIP_PORT, reservedIngressPorts } from "../components/ingress-tier/ports";
 import { allocateVips, usableRange } from "../components/fullnat-lvs/vips";
+import { carvePools } from "../components/calico-bgp/topology";
 
 export interface Rack {
   readonly name: string;
@@ -563,6 +564,9 @@ function networkChecks(cfg: StackConfig, inv: Inventory): ConfigIssue[] {
         `rack ${show(rack)} is already in bgp.ipPools[${idx[0]}] (expected each rack in one rack-restricted pool, so its routes aggregate)`,
       );
   }
+
+  const carve = carvePools(bgp.ipPools, cfg.network.racks.map((r) => r.name));
+  for (const c of carve.issues) add(cfgPath(...c.path), c.message);
 
   // LVS.
   const lvs = cfg.lvs;

@@ -142,6 +142,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     (f) => ((f.raw as Raw).bgp.ipPools[1].racks = ["a1r04", "a2r01", "a2r02", "a2r03", "a2r04"]),
     [
       'private-cloud:bgp.ipPools[1].racks: rack "a1r04" is already in bgp.ipPools[0] (expected each rack in one rack-restricted pool, so its routes aggregate)',
+      "private-cloud:bgp.ipPools[1].rackBlockPrefix: 10.130.0.0/15 holds 4 /17 block(s) for 5 racks (expected a longer prefix, at most /18, or a larger pool)",
     ],
   ],
   [
@@ -150,6 +151,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     (f) => ((f.raw as Raw).bgp.ipPools[1].cidr = "10.129.0.0/16"),
     [
       "private-cloud:bgp.ipPools[1].cidr: 10.129.0.0/16 overlaps bgp.ipPools[0] 10.128.0.0/15 (expected disjoint pools)",
+      "private-cloud:bgp.ipPools[1].rackBlockPrefix: 10.129.0.0/16 holds 2 /17 block(s) for 4 racks (expected a longer prefix, at most /18, or a larger pool)",
     ],
   ],
   [
@@ -237,6 +239,30 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
       (f.raw as Raw).lvs.vipPins = { video: "10.250.16.236" };
     },
     [],
+  ],
+  [
+    "a rack carve larger than the pool",
+    "dc-a",
+    (f) => ((f.raw as Raw).bgp.ipPools[0].rackBlockPrefix = 14),
+    [
+      "private-cloud:bgp.ipPools[0].rackBlockPrefix: /14 is larger than the pool 10.128.0.0/15 (expected a prefix length >= 15)",
+    ],
+  ],
+  [
+    "a rack carve smaller than an IPAM block",
+    "dc-a",
+    (f) => ((f.raw as Raw).bgp.ipPools[1].rackBlockPrefix = 27),
+    [
+      "private-cloud:bgp.ipPools[1].rackBlockPrefix: /27 is smaller than the IPAM block /26 (expected a prefix length <= blockSize 26)",
+    ],
+  ],
+  [
+    "more racks than carved blocks",
+    "dc-a",
+    (f) => ((f.raw as Raw).bgp.ipPools[0].rackBlockPrefix = 16),
+    [
+      "private-cloud:bgp.ipPools[0].rackBlockPrefix: 10.128.0.0/15 holds 2 /16 block(s) for 4 racks (expected a longer prefix, at most /17, or a larger pool)",
+    ],
   ],
   [
     "unknown LVS implementation",

@@ -1,0 +1,232 @@
+/**
+ * The BGP topology and address plan of one datacenter as Calico resources:
+ * pure functions from the model to plain objects (seed part 3: hosts peer
+ * over BGP with the core routers or through route reflectors, no
+ * node-to-node mesh, plain L3 routing, no encapsulation).
+ */
+import type { DatacenterModel } from "../../stacks/model";
+import { labelKeys } from "../../stacks/labels";
+import { cidrContainsCidr, intToIp, parseCidr } from "../../stacks/net";
+import { CALICO_API_VERSION } from "./crds";
+
+/** A Calico custom resource as applied through `k8s.apiextensions.CustomResource`. */
+export interface CalicoObject<S = Record<string, unknown>> {
+  readonly apiVersion: typeof CALICO_API_VERSION;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly labels?: Record<string, string> };
+  readonly spec: S;
+}
+
+const calico = <S>(kind: string, name: string, spec: S): CalicoObject<S> => ({
+  apiVersion: CALICO_API_VERSION,
+  kind,
+  metadata: { name },
+  spec,
+});
+
+/** Node label that marks a route reflector (set by a NodePatch on the RR nodes). */
+export const ROUTE_REFLECTOR_LABEL = "network.private-cloud.io/route-reflector";
+/** Kubernetes Node annotation calico-node reads as the node's RR cluster ID (libcalico-go's KDD node mapping). */
+export const RR_CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID";
+
+/** A Kubernetes name fragment from an IPv4 address: 10.16.1.1 → 10-16-1-1. */
+const ipName = (ip: string) => ip.replace(/\./g, "-");
+const quote = (v: string) => `'${v}'`;
+
+// --- BGP ---------------------------------------------------------------------
+
+export interface BgpConfigurationSpec {
+  readonly asNumber: number;
+  readonly nodeToNodeMeshEnabled: false;
+  readonly logSeverityScreen: "Info";
+  readonly listenPort: number;
+  readonly bindMode: "NodeIP";
+}
+
+/**
+ * The cluster-wide `default` BGPConfiguration. The mesh is off: the seed ran
+ * both and found peering with the routers (or RRs) more stable than a full
+ * mesh, whose session count grows with the square of the node count.
+ * `bindMode: NodeIP` keeps BIRD off every other address of the host (the LVS
+ * directors' speakers, when a director is also a node, and the pods).
+ */
+export function bgpConfiguration(model: DatacenterModel): CalicoObject<BgpConfigurationSpec> {
+  return calico("BGPConfiguration", "default", {
+    asNumber: model.config.bgp.asNumber,
+    nodeToNodeMeshEnabled: false,
+    logSeverityScreen: "Info",
+    listenPort: 179,
+    bindMode: "NodeIP",
+  });
+}
+
+export interface BgpPeerSpec {
+  readonly nodeSelector: string;
+  readonly peerIP?: string;
+  readonly peerSelector?: string;
+  readonly asNumber?: number;
+  readonly sourceAddress?: "UseNodeIP";
+}
+
+/**
+ * Who peers with whom.
+ *
+ * `tor`: one BGPPeer per configured router, selecting the nodes of its rack
+ * by the CMDB rack label, so each node peers only with its own rack's ToR.
+ *
+ * `routeReflector`: the RR nodes (labelled by `routeReflectorNodePatches`)
+ * peer with each other and with the core routers; every other node peers
+ * with every RR (selected by label, not by address, so replacing an RR is a
+ * config change only).
+ */
+export function bgpPeers(model: DatacenterModel): CalicoObject<BgpPeerSpec>[] {
+  const bgp = model.config.bgp;
+  if (bgp.mode === "tor") {
+    return bgp.peers.map((p) =>
+      calico("BGPPeer", `tor-${p.rack}-${ipName(p.peerIp)}`, {
+        nodeSelector: `${labelKeys.rack} == ${quote(p.rack)}`,
+        peerIP: p.peerIp,
+        asNumber: p.asNumber,
+        sourceAddress: "UseNodeIP",
+      }),
+    );
+  }
+  const rr = `has(${ROUTE_REFLECTOR_LABEL})`;
+  return [
+    calico("BGPPeer", "rr-clients", { nodeSelector: `!${rr}`, peerSelector: rr }),
+    calico("BGPPeer", "rr-mesh", { nodeSelector: rr, peerSelector: rr }),
+    ...bgp.peers.map((p) =>
+      calico("BGPPeer", `rr-core-${ipName(p.peerIp)}`, {
+        nodeSelector: rr,
+        peerIP: p.peerIp,
+        asNumber: p.asNumber,
+        sourceAddress: "UseNodeIP" as const,
+      }),
+    ),
+  ];
+}
+
+/** Labels and annotation that make a node a route reflector (applied with a NodePatch). */
+export function routeReflectorNodePatches(
+  model: DatacenterModel,
+): { node: string; labels: Record<string, string>; annotations: Record<string, string> }[] {
+  if (model.config.bgp.mode !== "routeReflector") return [];
+  return model.config.bgp.routeReflectors.map((rr) => ({
+    node: rr.hostname,
+    labels: { [ROUTE_REFLECTOR_LABEL]: "true" },
+    annotations: { [RR_CLUSTER_ID_ANNOTATION]: rr.clusterId },
+  }));
+}
+
+// --- IP pools --------------------------------------------------------------
+
+export interface CarvedPool {
+  /** Calico IPPool name. */
+  readonly name: string;
+  readonly cidr: string;
+  readonly blockSize: number;
+  readonly natOutgoing: boolean;
+  /** Racks whose nodes allocate from it; undefined means every node. */
+  readonly racks?: readonly string[];
+}
+
+export interface CarveIssue {
+  /** Path below the config namespace, e.g. ["bgp", "ipPools", 0, "rackBlockPrefix"]. */
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+type PoolConfig = DatacenterModel["config"]["bgp"]["ipPools"][number];
+
+/**
+ * The IP pools as Calico will hold them. A pool with `rackBlockPrefix` is
+ * carved into one block per rack — rack i of its rack list (config order)
+ * gets the i-th block — so every ToR sees its rack's pods as one prefix it
+ * can aggregate. Other pools are kept whole, restricted to their racks if
+ * they list any. Problems (a carve that does not fit) are returned, not
+ * thrown, so config validation can report them by path.
+ */
+export function carvePools(
+  pools: readonly PoolConfig[],
+  allRacks: readonly string[],
+): { pools: CarvedPool[]; issues: CarveIssue[] } {
+  const out: CarvedPool[] = [];
+  const issues: CarveIssue[] = [];
+  pools.forEach((p, i) => {
+    const base = { blockSize: p.blockSize, natOutgoing: p.natOutgoing };
+    if (p.rackBlockPrefix === undefined) {
+      out.push({ name: p.name, cidr: p.cidr, ...base, ...(p.racks ? { racks: p.racks } : {}) });
+      return;
+    }
+    const at = ["bgp", "ipPools", i, "rackBlockPrefix"];
+    const pool = parseCidr(p.cidr);
+    const racks = p.racks ?? allRacks;
+    const prefix = p.rackBlockPrefix;
+    if (prefix < pool.prefix) {
+      issues.push({
+        path: at,
+        message: `/${prefix} is larger than the pool ${p.cidr} (expected a prefix length >= ${pool.prefix})`,
+      });
+      return;
+    }
+    if (p.blockSize < prefix) {
+      issues.push({
+        path: at,
+        message: `/${prefix} is smaller than the IPAM block /${p.blockSize} (expected a prefix length <= blockSize ${p.blockSize})`,
+      });
+      return;
+    }
+    const blocks = 2 ** (prefix - pool.prefix);
+    if (racks.length > blocks) {
+      issues.push({
+        path: at,
+        message: `${p.cidr} holds ${blocks} /${prefix} block(s) for ${racks.length} racks (expected a longer prefix, at most /${pool.prefix + Math.ceil(Math.log2(racks.length))}, or a larger pool)`,
+      });
+      return;
+    }
+    const size = 2 ** (32 - prefix);
+    racks.forEach((rack, r) => {
+      const cidr = `${intToIp(pool.first + r * size)}/${prefix}`;
+      if (!cidrContainsCidr(pool, parseCidr(cidr))) throw new Error(`carve of ${p.cidr} left the pool`);
+      out.push({ name: `${p.name}-${rack}`, cidr, ...base, racks: [rack] });
+    });
+  });
+  return { pools: out, issues };
+}
+
+export interface IpPoolSpec {
+  readonly cidr: string;
+  readonly blockSize: number;
+  readonly ipipMode: "Never";
+  readonly vxlanMode: "Never";
+  readonly natOutgoing: boolean;
+  readonly nodeSelector: string;
+  readonly allowedUses: readonly ["Workload"];
+}
+
+/**
+ * Calico IPPools: no encapsulation at all (the fabric routes pod prefixes
+ * learned over BGP: pure L3, seed part 3), block size and NAT from config.
+ */
+export function ipPools(model: DatacenterModel): CalicoObject<IpPoolSpec>[] {
+  const { pools, issues } = carvePools(
+    model.config.bgp.ipPools,
+    model.racks.map((r) => r.name),
+  );
+  if (issues.length > 0) throw new Error(`IP pool carving failed on a validated model: ${issues[0].message}`);
+  return pools.map((p) =>
+    calico("IPPool", p.name, {
+      cidr: p.cidr,
+      blockSize: p.blockSize,
+      ipipMode: "Never",
+      vxlanMode: "Never",
+      natOutgoing: p.natOutgoing,
+      nodeSelector: p.racks
+        ? p.racks.length === 1
+          ? `${labelKeys.rack} == ${quote(p.racks[0])}`
+          : `${labelKeys.rack} in { ${p.racks.map(quote).join(", ")} }`
+        : "all()",
+      allowedUses: ["Workload"] as const,
+    }),
+  );
+}
