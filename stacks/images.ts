@@ -23,6 +23,8 @@ export const versions = {
   elasticsearchExporter: "v1.9.0",
   /** Turns filebeat's JSON /stats into Prometheus metrics (multi-target) — the filebeat lag alert reads it. */
   jsonExporter: "v0.7.0",
+  /** BGP session state from BIRD's control socket (Calico's BIRD has no metrics of its own) — the BGP alerts read it. */
+  birdExporter: "v1.4.3",
   /** The director-sync controller and the node-tuning agent ship in the installer image's release train. */
   platformTools: "v1.4.2",
 } as const;
@@ -49,7 +51,8 @@ export type ImageName =
   | "lvsDirectorSync"
   | "networkCheck"
   | "elasticsearchExporter"
-  | "jsonExporter";
+  | "jsonExporter"
+  | "birdExporter";
 
 export type ImageSet = Record<ImageName, string>;
 
@@ -81,6 +84,7 @@ export function imageSet(registry: string, kubernetesVersion: string, installerT
     networkCheck: r("private-cloud/network-check", versions.platformTools),
     elasticsearchExporter: r("prometheus-community/elasticsearch-exporter", versions.elasticsearchExporter),
     jsonExporter: r("prometheus-community/json-exporter", versions.jsonExporter),
+    birdExporter: r("czerwonk/bird-exporter", versions.birdExporter),
   };
 }
 
