@@ -20,6 +20,7 @@ export interface EnvVar {
   readonly value?: string;
   readonly valueFrom?: {
     readonly configMapKeyRef?: { readonly name?: string; readonly key: string };
+    readonly fieldRef?: { readonly fieldPath?: string };
   };
 }
 

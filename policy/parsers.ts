@@ -217,3 +217,14 @@ export function parseImage(ref: string): ImageRef {
     digest,
   };
 }
+
+/**
+ * Kubernetes' `$(VAR)` expansion of command and args from the container's env
+ * (`$$(VAR)` stays literal; an undefined variable is left as written).
+ */
+export function expandVars(text: string, vars: ReadonlyMap<string, string>): string {
+  return text.replace(
+    /\$(\$)?\(([A-Za-z_][A-Za-z0-9_]*)\)/g,
+    (all, escaped: string | undefined, name: string) => (escaped ? all.slice(1) : (vars.get(name) ?? all)),
+  );
+}

@@ -19,14 +19,20 @@ import {
 } from "./common";
 import { runningContainers, subject, workloadOf, type Container, type Workload } from "./k8s";
 import {
-  argvOf,
   durationSeconds,
   flagValue,
   looksLikeNginxConf,
   nginxMainDirective,
   preStopWaitSeconds,
 } from "./parsers";
-import { indexConfigMaps, isIngressNginx, isNginx, mountedFiles, type ConfigMaps } from "./workers";
+import {
+  expandedArgv,
+  indexConfigMaps,
+  isIngressNginx,
+  isNginx,
+  mountedFiles,
+  type ConfigMaps,
+} from "./workers";
 
 /** The LVS tier's defaults (private-cloud:lvs healthCheckIntervalSeconds 2 × healthCheckFailures 3). */
 const lvsDefault = gracefulTermination(2, 3);
@@ -56,7 +62,7 @@ function shutdownOf(
   cms: ConfigMaps,
   cfg: Config,
 ): { seconds: number; label: string } | { missing: string } {
-  const argv = argvOf(c);
+  const argv = expandedArgv(w, c);
   if (isIngressNginx(c)) {
     const ref = flagValue(argv, "--configmap");
     const data = ref ? cms.get(ref.includes("/") ? ref : `${w.namespace}/${ref}`) : undefined;

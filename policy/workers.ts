@@ -35,6 +35,7 @@ import {
 import {
   argvOf,
   cpuMillis,
+  expandVars,
   flagValue,
   flatYamlSettings,
   jvmActiveProcessorCount,
@@ -132,6 +133,21 @@ export function mountedFiles(
   return out;
 }
 
+/**
+ * Command and args as the kubelet runs them: `$(VAR)` expanded from literal
+ * env values and the pod's own namespace/name (ingress-nginx's manifests pass
+ * `--configmap=$(POD_NAMESPACE)/<name>`).
+ */
+export function expandedArgv(w: Workload, c: Container): string[] {
+  const vars = new Map<string, string>();
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined) vars.set(e.name, e.value);
+    const f = e.valueFrom?.fieldRef?.fieldPath;
+    if (f === "metadata.namespace") vars.set(e.name, w.namespace);
+  }
+  return argvOf(c).map((a) => expandVars(a, vars));
+}
+
 export const isIngressNginx = (c: Container): boolean =>
   /(^|\/)ingress-nginx\/controller$/.test(parseImage(c.image ?? "").repository) ||
   argvOf(c).some((a) => a.endsWith("nginx-ingress-controller"));
@@ -173,7 +189,7 @@ export function workerProblems(w: Workload, c: Container, cms: ConfigMaps, cfg: 
   const asWorkers = (text: string): WorkerValue => parseWorkers(text) ?? { kind: "invalid", text };
   const env = resolvedEnv(w, c, cms);
   const files = mountedFiles(w, c, cms);
-  const argv = argvOf(c);
+  const argv = expandedArgv(w, c);
 
   // --- nginx ---------------------------------------------------------------
   let nginxSet = false;
