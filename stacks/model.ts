@@ -565,7 +565,10 @@ function networkChecks(cfg: StackConfig, inv: Inventory): ConfigIssue[] {
       );
   }
 
-  const carve = carvePools(bgp.ipPools, cfg.network.racks.map((r) => r.name));
+  const carve = carvePools(
+    bgp.ipPools,
+    cfg.network.racks.map((r) => r.name),
+  );
   for (const c of carve.issues) add(cfgPath(...c.path), c.message);
 
   // LVS.
@@ -726,7 +729,7 @@ function trafficChecks(cfg: StackConfig, inv: Inventory): ConfigIssue[] {
     if ((RESERVED_NAMESPACES as readonly string[]).includes(b.name) || /^(ingress|kube)-/.test(b.name))
       add(
         at("name"),
-        `${show(b.name)} is a platform namespace or prefix (expected a business name that is not one of ${show(RESERVED_NAMESPACES)} and does not start with ingress- or kube-)`,
+        `${show(b.name)} is a platform namespace or prefix (expected a business name that is none of ${RESERVED_NAMESPACES.join(", ")} and does not start with ingress- or kube-)`,
       );
     if (b.name.length > 55)
       add(
