@@ -167,7 +167,10 @@ describe("the nginx Deployment", () => {
       expect(c.securityContext.capabilities.drop).toEqual(["ALL"]);
     }
     expect(spec.securityContext.runAsNonRoot).toBe(true);
-    expect(namespaces(tierNames("shop")).map((ns) => ns.metadata?.labels)).toEqual([
+    const nsLabels = plain<k8s.types.output.core.v1.Namespace[]>(namespaces(tierNames("shop"))).map(
+      (ns) => ns.metadata.labels,
+    );
+    expect(nsLabels).toEqual([
       expect.objectContaining({ "pod-security.kubernetes.io/enforce": "restricted" }),
       expect.objectContaining({ "pod-security.kubernetes.io/enforce": "restricted" }),
     ]);
