@@ -27,6 +27,12 @@ export interface MockOptions {
   readonly preview?: boolean;
   /** Config values, as `private-cloud:key` → value (objects are JSON-encoded for Pulumi). */
   readonly config?: Record<string, unknown>;
+  /** Extra output properties a resource reports (what a provider would compute, e.g. a command's stdout). */
+  readonly outputs?: (resource: {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+  }) => Record<string, unknown> | undefined;
 }
 
 const nameOf = (urn: string) => urn.split("::").pop() ?? "";
@@ -47,7 +53,8 @@ export async function runMocked(program: () => unknown, options: MockOptions = {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        return { id: args.custom ? `${args.name}-id` : "", state: { ...args.inputs } };
+        const extra = options.outputs?.({ type: args.type, name: args.name, inputs: args.inputs }) ?? {};
+        return { id: args.custom ? `${args.name}-id` : "", state: { ...args.inputs, ...extra } };
       },
       call(args) {
         return args.inputs;
@@ -113,4 +120,9 @@ export function named(records: readonly Recorded[], name: string): Recorded {
   const r = records.find((x) => x.name === name);
   if (!r) throw new Error(`no resource named ${name}; have: ${records.map((x) => x.name).join(", ")}`);
   return r;
+}
+
+/** A builder's Input-typed object seen as the plain value it is (builders return literals, never Outputs). */
+export function plain<T>(value: T): pulumi.Unwrap<T> {
+  return value as unknown as pulumi.Unwrap<T>;
 }

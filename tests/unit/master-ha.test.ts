@@ -17,6 +17,7 @@ import { controlPlaneAlertRules } from "../../components/master-ha/alerts";
 import { rewriteKubeconfigServer } from "../../components/master-ha";
 import { probeFloors } from "../../components/common/probes";
 import { fixture, modelOf } from "../helpers/config";
+import { plain } from "../helpers/pulumi";
 
 const model = modelOf(fixture("dc-a"));
 const host = model.masters[1];
@@ -92,7 +93,7 @@ describe.each([
   ["kube-controller-manager", controllerManagerManifest, 10257, "/healthz"],
   ["kube-scheduler", schedulerManifest, 10259, "/livez"],
 ] as const)("%s static Pod", (name, build, port, path) => {
-  const pod = build(ctx);
+  const pod = plain(build(ctx));
   it("elects a leader among the masters", () => expect(flag(pod, "leader-elect")).toBe("true"));
   it("has profiling off and binds to loopback", () => {
     expect(flag(pod, "profiling")).toBe("false");

@@ -9,6 +9,7 @@ import { tuningObjects } from "../../components/minion-pool/daemonset";
 import { labelArg, rackBootstrapScript, hostBootstrapScript } from "../../components/minion-pool/bootstrap";
 import { labelKeys } from "../../stacks/labels";
 import { fixture, modelOf } from "../helpers/config";
+import { plain } from "../helpers/pulumi";
 
 describe("cpuMaskHex", () => {
   it.each([
@@ -93,10 +94,8 @@ describe("machine classes and DaemonSets", () => {
 
   it("select the class's nodes by the CMDB machine-type label and run privileged on the host network", () => {
     const { daemonSet, configMap } = tuningObjects(tuningProfile(classes[1]), "reg/tune:v1", "node-tuning");
-    const spec = daemonSet.spec as {
-      template: {
-        spec: Record<string, unknown> & { containers: { securityContext: unknown; resources: unknown }[] };
-      };
+    const spec = plain(daemonSet).spec as {
+      template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } };
     };
     expect(spec.template.spec.nodeSelector).toEqual({ [labelKeys.machineType]: "m24c128" });
     expect(spec.template.spec).toMatchObject({

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: how the program scales. For dc-a (its checked-in CMDB
+ * export) and a generated 1,000-minion datacenter it measures validation
+ * time, the program's run time under Pulumi mocks, the number of resources it
+ * registers, and peak memory. Each case runs in its own process so one does
+ * not warm the other. Numbers go to stdout as a table and, with --json, as JSON.
+ *
+ * Targets (checked here, never by timed assertions in tests): a 1,000-minion
+ * datacenter registers fewer than 300 resources and runs in under 30 s.
+ */
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { performance } from "perf_hooks";
+
+interface Result {
+  readonly case: string;
+  readonly minions: number;
+  readonly racks: number;
+  readonly machineTypes: number;
+  readonly resources: number;
+  readonly validateMs: number;
+  readonly programMs: number;
+  /** Peak resident memory of the case's process, MiB. */
+  readonly maxRssMiB: number;
+}
+
+const TARGETS = { maxResourcesAt1000: 300, maxProgramMsAt1000: 30_000 };
+
+async function one(kind: string): Promise<Result> {
+  const { loadStackFile } = await import("../stacks/config");
+  const { syntheticDatacenter } = await import("./fleet");
+  const { runMocked } = await import("../tests/helpers/pulumi");
+  const { commandOutputs } = await import("../tests/helpers/kubeconfig");
+  const { deployDatacenter } = await import("../stacks/datacenter");
+  const t0 = performance.now();
+  const model =
+    kind === "dc-a"
+      ? loadStackFile(path.join(__dirname, "..", "Pulumi.dc-a.yaml"))
+      : syntheticDatacenter(Number(kind.replace(/\D/g, "")));
+  const t1 = performance.now();
+  const records = await runMocked(() => deployDatacenter(model, { sshPrivateKey: "KEY" }), {
+    stack: "dc-a",
+    outputs: commandOutputs,
+  });
+  const t2 = performance.now();
+  return {
+    case: kind,
+    minions: model.minions.length,
+    racks: model.racks.length,
+    machineTypes: new Set(model.minions.map((h) => h.machineType)).size,
+    resources: records.filter((r) => r.custom).length,
+    validateMs: Math.round(t1 - t0),
+    programMs: Math.round(t2 - t1),
+    maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+function main(): void {
+  const cases = ["dc-a", "synthetic-1000"];
+  const results: Result[] = [];
+  for (const c of cases) {
+    process.stderr.write(`bench: ${c} ...\n`);
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--one", c], {
+      encoding: "utf8",
+      cwd: path.join(__dirname, ".."),
+    });
+    if (r.status !== 0) {
+      process.stderr.write(r.stderr);
+      throw new Error(`bench case ${c} failed`);
+    }
+    results.push(JSON.parse(r.stdout.trim().split("\n").pop() as string));
+  }
+  if (process.argv.includes("--json")) {
+    console.log(JSON.stringify(results, null, 2));
+  } else {
+    console.table(results);
+  }
+  const big = results.find((r) => r.case === "synthetic-1000") as Result;
+  const small = results.find((r) => r.case === "dc-a") as Result;
+  console.log(
+    `resources grow with racks and machine types: dc-a ${small.resources} for ${small.minions} minions in ${small.racks} racks; ` +
+      `1,000 minions in ${big.racks} racks: ${big.resources} (${(big.resources / big.minions).toFixed(2)} per minion)`,
+  );
+  const failures: string[] = [];
+  if (big.resources > TARGETS.maxResourcesAt1000)
+    failures.push(
+      `1,000 minions registered ${big.resources} resources (target <= ${TARGETS.maxResourcesAt1000})`,
+    );
+  if (big.programMs > TARGETS.maxProgramMsAt1000)
+    failures.push(
+      `1,000 minions took ${big.programMs} ms under mocks (target <= ${TARGETS.maxProgramMsAt1000})`,
+    );
+  for (const f of failures) console.log(`TARGET MISSED: ${f}`);
+  process.exitCode = failures.length ? 1 : 0;
+}
+
+if (process.argv[2] === "--one") {
+  one(process.argv[3]).then(
+    (r) => console.log(JSON.stringify(r)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+} else {
+  main();
+}
