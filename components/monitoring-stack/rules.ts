@@ -171,7 +171,8 @@ export function workloadAlertRules(): RuleGroup {
       },
       {
         alert: "KubeHpaMaxedOut",
-        expr: `kube_horizontalpodautoscaler_status_current_replicas{job="kube-state-metrics"} >= kube_horizontalpodautoscaler_spec_max_replicas{job="kube-state-metrics"}`,
+        // Ingress tiers have their own, more specific IngressAtMaxReplicas (components/ingress-tier/alerts.ts).
+        expr: `kube_horizontalpodautoscaler_status_current_replicas{job="kube-state-metrics", namespace!~"ingress-.+"} >= kube_horizontalpodautoscaler_spec_max_replicas{job="kube-state-metrics", namespace!~"ingress-.+"}`,
         for: "30m",
         labels: { severity: "warning" },
         annotations: {
