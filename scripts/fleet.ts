@@ -11,9 +11,11 @@ const HOSTS_PER_RACK = 25;
 
 /** dc-a's settings with `minions` web/ingress/… hosts spread over two rooms of 25-host racks. */
 export function syntheticDatacenter(minions: number): DatacenterModel {
-  const raw = structuredClone(
-    rawFromConfigMap(readStackFile(path.join(__dirname, "..", "Pulumi.dc-a.yaml"))),
-  ) as Record<string, unknown> & {
+  // A fresh parse of the stack file: ours to modify.
+  const raw = rawFromConfigMap(readStackFile(path.join(__dirname, "..", "Pulumi.dc-a.yaml"))) as Record<
+    string,
+    unknown
+  > & {
     network: { racks: unknown[] };
     bgp: { peers: unknown[]; ipPools: unknown[] };
     masters: { hostnames: string[] };

@@ -20,7 +20,9 @@ export function fixture(stack = "dc-c"): {
   const raw = rawFromConfigMap(readStackFile(path.join(projectDir, `Pulumi.${stack}.yaml`)));
   const inventoryPath = (raw.minions as { inventory: string }).inventory;
   const inventory = readInventory(projectDir, inventoryPath) as Inventory;
-  return structuredClone({ raw, inventory, inventoryPath });
+  // A JSON round trip, not structuredClone: under jest, structuredClone builds
+  // arrays of another realm, which Pulumi's serializer does not see as arrays.
+  return JSON.parse(JSON.stringify({ raw, inventory, inventoryPath }));
 }
 
 /** Builds the model of a (possibly mutated) fixture. */
