@@ -620,7 +620,7 @@ function monitoringChecks(
   const am = mon.alertmanager;
   const amPath = (...segs: (string | number)[]) => cfgPath("monitoring", "alertmanager", ...segs);
 
-  const receiverNames = am.receivers.map((r) => r.name);
+  const receiverNames = [...new Set(am.receivers.map((r) => r.name))];
   for (const [name, idx] of duplicates(am.receivers, (r) => r.name)) {
     for (const i of idx.slice(1))
       add(
@@ -678,20 +678,35 @@ function monitoringChecks(
   if (mon.storageClass.startsWith("local")) {
     const perHostGiB =
       instances.reduce((sum, [, inst]) => sum + (inst.storageGiB ?? mon.storageGiB), 0) + am.storageGiB;
-    inv.hosts.forEach((h, i) => {
-      if (h.function !== "monitoring") return;
-      const disk = h.disks.find((d) => d.mount === mon.dataMount);
-      if (!disk)
-        add(
-          invPath("hosts", i, "disks"),
-          `${h.hostname} has no disk mounted at ${mon.dataMount} (expected the data disk for monitoring.storageClass ${show(mon.storageClass)} volumes)`,
-        );
-      else if (disk.sizeGiB < perHostGiB)
-        add(
-          cfgPath("monitoring", "storageGiB"),
-          `one replica of every Prometheus instance plus Alertmanager needs ${perHostGiB} GiB but ${h.hostname}'s ${mon.dataMount} has ${disk.sizeGiB} GiB (expected volumes that fit the smallest monitoring data disk)`,
-        );
-    });
+    const withDisk = monitoringHosts.filter((h) => h.disks.some((d) => d.mount === mon.dataMount));
+    if (withDisk.length === 0) {
+      // No monitoring host has it: the mount point in config is what is wrong.
+      const mounts = [...new Set(monitoringHosts.flatMap((h) => h.disks.map((d) => d.mount)))].sort();
+      add(
+        cfgPath("monitoring", "dataMount"),
+        `no monitoring host has a disk mounted at ${show(mon.dataMount)} (expected one of their mounts ${show(mounts)} for monitoring.storageClass ${show(mon.storageClass)} volumes)`,
+      );
+    } else {
+      inv.hosts.forEach((h, i) => {
+        if (h.function === "monitoring" && !withDisk.includes(h))
+          add(
+            invPath("hosts", i, "disks"),
+            `${h.hostname} has no disk mounted at ${mon.dataMount} (expected the data disk the other monitoring hosts have)`,
+          );
+      });
+    }
+    const short = withDisk.filter(
+      (h) => (h.disks.find((d) => d.mount === mon.dataMount)?.sizeGiB ?? 0) < perHostGiB,
+    );
+    if (short.length > 0) {
+      const smallest = Math.min(
+        ...short.map((h) => h.disks.find((d) => d.mount === mon.dataMount)?.sizeGiB ?? 0),
+      );
+      add(
+        cfgPath("monitoring", "storageGiB"),
+        `one replica of every Prometheus instance plus Alertmanager needs ${perHostGiB} GiB per host but ${mon.dataMount} holds ${smallest} GiB on ${short.map((h) => h.hostname).join(", ")} (expected volumes that fit the smallest monitoring data disk)`,
+      );
+    }
   }
   return issues;
 }

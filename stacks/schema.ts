@@ -484,7 +484,11 @@ export const AlertmanagerSection = Type.Object(
     /** Volume for silences and the notification log, GiB. Default: 2. */
     storageGiB: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    expected:
+      "alert routing: defaultReceiver and receivers with a webhook URL or e-mail (alerts must reach someone)",
+  },
 );
 
 export const GrafanaSection = Type.Object(
