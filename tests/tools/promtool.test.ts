@@ -40,8 +40,7 @@ const namespaces = { monitoring: "monitoring", nodeExporter: "node-exporter" };
 
 /** Every rule group other components export today. */
 function contributedRuleGroups(model: DatacenterModel): RuleGroup[] {
-  const ingress = ingressAlertRules();
-  return [...controlPlaneAlertRules(model.masters.length), ...ingress.business, ...ingress.infra];
+  return [...controlPlaneAlertRules(model.masters.length), ...ingressAlertRules()];
 }
 
 function render(stack: string): { model: DatacenterModel; files: MonitoringFiles } {
