@@ -30,6 +30,14 @@ export const layouts: Record<string, RackSpec[]> = {
     { name: "b2r02", room: "b2", subnet: "10.32.8.128/25", hosts: { ingress: 3, web: 8 } },
     { name: "b2r03", room: "b2", subnet: "10.32.9.0/25", hosts: { monitoring: 1, logging: 2, web: 7 } },
   ],
+  // sim: the local simulated datacenter (npm run sim:up registers these as kwok
+  // nodes): every machine function, two rooms, four racks, 24 hosts.
+  sim: [
+    { name: "s1r01", room: "s1", subnet: "10.200.1.0/26", hosts: { master: 2, lvs: 1, ingress: 2, web: 2 } },
+    { name: "s1r02", room: "s1", subnet: "10.200.1.64/26", hosts: { monitoring: 1, logging: 2, web: 2 } },
+    { name: "s2r01", room: "s2", subnet: "10.200.2.0/26", hosts: { master: 1, lvs: 1, ingress: 2, web: 2 } },
+    { name: "s2r02", room: "s2", subnet: "10.200.2.64/26", hosts: { monitoring: 1, logging: 1, web: 2 } },
+  ],
   // dc-c: the small site, two racks a room.
   "dc-c": [
     { name: "c1r01", room: "c1", subnet: "172.18.1.0/26", hosts: { master: 2, lvs: 2, web: 6 } },

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# The local simulated datacenter: etcd, kube-apiserver (TLS, service-account
+# keys, RBAC), kube-controller-manager, kube-scheduler and kwok, all on
+# loopback, with the hosts of inventory/sim.yaml registered as kwok nodes.
+#
+#   bash scripts/sim.sh up       start (or report the running one); idempotent
+#   bash scripts/sim.sh down     stop everything and remove all its files
+#   bash scripts/sim.sh status   what is running
+#
+# Everything lives under $PRIVATE_CLOUD_SIM_DIR (default: <repo>/.sim).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/env.sh
+source "$repo/scripts/env.sh"
+sim="${PRIVATE_CLOUD_SIM_DIR:-$repo/.sim}"
+stack_file="$repo/Pulumi.sim.yaml"
+
+# Loopback ports, away from the defaults a developer's own cluster may use.
+readonly etcd_client_port=23790 etcd_peer_port=23800 api_port=16443
+readonly cm_port=20257 scheduler_port=20259 kwok_port=20250
+readonly service_cidr=10.209.0.0/16
+readonly components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+log() { printf '[sim %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() {
+  printf '[sim] error: %s\n' "$*" >&2
+  exit 1
+}
+
+pid_of() {
+  local f="$sim/run/$1.pid"
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2> /dev/null && cat "$f"
+}
+
+need_tools() {
+  local missing=()
+  for t in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubectl openssl curl; do
+    command -v "$t" > /dev/null || missing+=("$t")
+  done
+  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run \`npm run toolchain\` first"
+}
+
+# --- PKI: one CA, a serving cert for the API server, client certs ----------
+pki() {
+  local d="$sim/pki"
+  [ -f "$d/.done" ] && return 0
+  log "generating PKI in $d"
+  mkdir -p "$d"
+  (
+    cd "$d"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=private-cloud-sim-ca" 2> /dev/null
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2> /dev/null
+    openssl pkey -in sa.key -pubout -out sa.pub 2> /dev/null
+    cert() { # name subject [san]
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2> /dev/null
+      if [ -n "${3:-}" ]; then printf 'subjectAltName=%s\n' "$3" > "$1.ext"; else : > "$1.ext"; fi
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 30 -extfile "$1.ext" 2> /dev/null
+      rm -f "$1.csr" "$1.ext"
+    }
+    cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:10.209.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+    cert admin "/O=system:masters/CN=private-cloud-admin"
+    cert controller-manager "/CN=system:kube-controller-manager"
+    cert scheduler "/CN=system:kube-scheduler"
+    cert kwok "/O=system:masters/CN=kwok"
+    touch .done
+  )
+}
+
+kubeconfig() { # name -> file
+  local name=$1 file="$sim/$1.kubeconfig"
+  [ "$name" = admin ] && file="$sim/kubeconfig"
+  cat > "$file" << KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: sim
+  cluster:
+    server: https://127.0.0.1:$api_port
+    certificate-authority-data: $(base64 -w0 "$sim/pki/ca.crt")
+users:
+- name: $name
+  user:
+    client-certificate-data: $(base64 -w0 "$sim/pki/$name.crt")
+    client-key-data: $(base64 -w0 "$sim/pki/$name.key")
+contexts:
+- name: sim
+  context: { cluster: sim, user: $name }
+current-context: sim
+KUBECONFIG
+  chmod 600 "$file"
+}
+
+start() { # name args...
+  local name=$1
+  shift
+  if pid_of "$name" > /dev/null; then
+    log "$name already running (pid $(pid_of "$name"))"
+    return 0
+  fi
+  nohup "$@" > "$sim/logs/$name.log" 2>&1 &
+  echo $! > "$sim/run/$name.pid"
+  log "started $name (pid $!, log $sim/logs/$name.log)"
+}
+
+wait_for() { # what seconds command...
+  local what=$1 seconds=$2 t0=$SECONDS
+  shift 2
+  until "$@" > /dev/null 2>&1; do
+    if [ $((SECONDS - t0)) -ge "$seconds" ]; then
+      die "$what not ready after ${seconds}s; see $sim/logs/"
+    fi
+    sleep 1
+  done
+  log "$what ready after $((SECONDS - t0))s"
+}
+
+up() {
+  local t0=$SECONDS
+  need_tools
+  mkdir -p "$sim/run" "$sim/logs" "$sim/etcd"
+  pki
+  for n in admin controller-manager scheduler kwok; do kubeconfig "$n"; done
+
+  start etcd etcd --name sim --data-dir "$sim/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_client_port" --advertise-client-urls "http://127.0.0.1:$etcd_client_port" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+    --initial-cluster "sim=http://127.0.0.1:$etcd_peer_port" --listen-metrics-urls "http://127.0.0.1:23810"
+  wait_for etcd 60 curl -fsS "http://127.0.0.1:$etcd_client_port/health"
+
+  start kube-apiserver kube-apiserver --bind-address=127.0.0.1 --secure-port="$api_port" --advertise-address=127.0.0.1 \
+    --etcd-servers="http://127.0.0.1:$etcd_client_port" --service-cluster-ip-range="$service_cidr" \
+    --tls-cert-file="$sim/pki/apiserver.crt" --tls-private-key-file="$sim/pki/apiserver.key" --client-ca-file="$sim/pki/ca.crt" \
+    --service-account-key-file="$sim/pki/sa.pub" --service-account-signing-key-file="$sim/pki/sa.key" \
+    --service-account-issuer="https://127.0.0.1:$api_port" --authorization-mode=Node,RBAC --allow-privileged=true \
+    --enable-admission-plugins=NodeRestriction --profiling=false
+  wait_for kube-apiserver 120 kubectl --kubeconfig "$sim/kubeconfig" get --raw /readyz
+
+  start kube-controller-manager kube-controller-manager --kubeconfig="$sim/controller-manager.kubeconfig" \
+    --authentication-kubeconfig="$sim/controller-manager.kubeconfig" --authorization-kubeconfig="$sim/controller-manager.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port="$cm_port" --leader-elect=false --use-service-account-credentials=true \
+    --service-account-private-key-file="$sim/pki/sa.key" --root-ca-file="$sim/pki/ca.crt" \
+    --cluster-signing-cert-file="$sim/pki/ca.crt" --cluster-signing-key-file="$sim/pki/ca.key" \
+    --service-cluster-ip-range="$service_cidr" --allocate-node-cidrs=false --controllers='*,-nodeipam'
+  start kube-scheduler kube-scheduler --kubeconfig="$sim/scheduler.kubeconfig" \
+    --authentication-kubeconfig="$sim/scheduler.kubeconfig" --authorization-kubeconfig="$sim/scheduler.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false
+  start kwok kwok --kubeconfig="$sim/kwok.kubeconfig" --manage-all-nodes=false \
+    --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --manage-nodes-with-label-selector= \
+    --manage-single-node= --cidr=10.208.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
+    --server-address="127.0.0.1:$kwok_port"
+  wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$cm_port/healthz"
+  wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$scheduler_port/healthz"
+
+  log "registering the nodes of inventory/sim.yaml and the local volumes"
+  (cd "$repo" && npx ts-node --transpile-only scripts/sim-nodes.ts "$stack_file") |
+    kubectl --kubeconfig "$sim/kubeconfig" apply --server-side --force-conflicts -f - > "$sim/logs/nodes-apply.log"
+  wait_for "every node" 120 kubectl --kubeconfig "$sim/kubeconfig" wait --for=condition=Ready nodes --all --timeout=5s
+  log "up in $((SECONDS - t0))s: $(kubectl --kubeconfig "$sim/kubeconfig" get nodes --no-headers | wc -l) nodes; kubeconfig $sim/kubeconfig"
+  status
+}
+
+status() {
+  local c
+  for c in "${components[@]}"; do
+    if pid_of "$c" > /dev/null; then printf '  %-24s running (pid %s)\n' "$c" "$(pid_of "$c")"; else printf '  %-24s stopped\n' "$c"; fi
+  done
+  if pid_of kube-apiserver > /dev/null; then
+    printf '  %-24s https://127.0.0.1:%s (kubeconfig %s)\n' "API" "$api_port" "$sim/kubeconfig"
+  fi
+}
+
+down() {
+  local i c pid
+  for ((i = ${#components[@]} - 1; i >= 0; i--)); do
+    c=${components[i]}
+    if pid=$(pid_of "$c"); then
+      kill "$pid" 2> /dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2> /dev/null || true
+      log "stopped $c"
+    fi
+  done
+  rm -rf "$sim"
+  log "removed $sim"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *)
+    echo "usage: $0 up|down|status" >&2
+    exit 2
+    ;;
+esac
