@@ -7,10 +7,26 @@ import { modelFromPulumiConfig } from "./stacks/pulumi-config";
 import { deployDatacenter } from "./stacks/datacenter";
 
 const model = modelFromPulumiConfig();
-const config = new pulumi.Config("private-cloud");
-const dc = deployDatacenter(model, {
-  sshPrivateKey: model.config.hostAccess.enabled ? config.requireSecret("sshPrivateKey") : undefined,
-});
+const dc = deployDatacenter(model, { sshPrivateKey: sshPrivateKey() });
+
+/**
+ * The SSH key for host work. A pull-request preview runs nothing on hosts, so
+ * it may go without the key (it says so); `pulumi up` may not.
+ */
+function sshPrivateKey(): pulumi.Output<string> | undefined {
+  if (!model.config.hostAccess.enabled) return undefined;
+  const key = new pulumi.Config("private-cloud").getSecret("sshPrivateKey");
+  if (key) return key;
+  if (!pulumi.runtime.isDryRun()) {
+    throw new pulumi.RunError(
+      "private-cloud:sshPrivateKey is not set (expected the SSH key for host work: `pulumi config set --secret private-cloud:sshPrivateKey < key`)",
+    );
+  }
+  pulumi.log.warn(
+    "private-cloud:sshPrivateKey is not set: this preview shows the host commands, `pulumi up` will refuse to run them",
+  );
+  return pulumi.secret("(no SSH key configured: preview only)");
+}
 
 export const datacenter = model.name;
 export const apiEndpoint = dc.masters.endpoint;
