@@ -99,6 +99,8 @@ export const appLabel = "app.kubernetes.io/name";
 export const instanceLabel = "app.kubernetes.io/instance";
 
 const podMeta = (what: string) => `__meta_kubernetes_pod_${what}`;
+/** Every role puts the object's namespace here (not under `_pod_`). */
+const NAMESPACE_META = "__meta_kubernetes_namespace";
 const podLabel = (key: string) => podMeta(`label_${sdLabelName(key)}`);
 const podAnnotation = (key: string) => podMeta(`annotation_${sdLabelName(key)}`);
 const nodeLabelMeta = (key: string) => `__meta_kubernetes_node_label_${sdLabelName(key)}`;
@@ -118,7 +120,7 @@ function cmdbLabels(): RelabelConfig[] {
 /** Standard target labels of a pod target: namespace, pod, container, node. */
 function podTargetLabels(): RelabelConfig[] {
   return [
-    { source_labels: [podMeta("namespace")], target_label: "namespace" },
+    { source_labels: [NAMESPACE_META], target_label: "namespace" },
     { source_labels: [podMeta("name")], target_label: "pod" },
     { source_labels: [podMeta("container_name")], target_label: "container" },
     { source_labels: [podMeta("node_name")], target_label: "node" },
@@ -329,7 +331,7 @@ export function annotatedPodsScrapeConfig(instance: PrometheusInstanceName): Scr
       },
       // job = <namespace>/<app name> unless the pod names its job.
       {
-        source_labels: [podMeta("namespace"), podLabel(appLabel)],
+        source_labels: [NAMESPACE_META, podLabel(appLabel)],
         separator: "/",
         regex: "(.+/.+)",
         target_label: "job",
