@@ -1,8 +1,8 @@
 /**
- * Alert rules of the ingress tiers, as data for the MonitoringStack's
- * `business` Prometheus instance (it scrapes the controllers' `metrics` port;
- * kube-state-metrics and cAdvisor series come from the infra instance, so the
- * throttling and HPA rules are in a group of their own for it).
+ * Alert rules of the ingress tiers, as data for the MonitoringStack: nginx
+ * series come from the `business` Prometheus instance (it scrapes the
+ * controllers' `metrics` port), kube-state-metrics and cAdvisor series from
+ * `infra`, so the throttling and HPA rules are in a group of their own.
  *
  * Series are selected by `controller_namespace`, the label ingress-nginx puts
  * on its own metrics: the `namespace` label there is the Ingress's namespace.
@@ -105,7 +105,11 @@ export function ingressCapacityRules(): RuleGroup {
   };
 }
 
-/** The tiers' groups by the Prometheus instance that evaluates them. */
-export function ingressAlertRules(): { business: RuleGroup[]; infra: RuleGroup[] } {
-  return { business: [ingressTrafficRules()], infra: [ingressCapacityRules()] };
+/**
+ * The tiers' rule groups. The MonitoringStack routes each group to the
+ * instance holding its series (nginx_ → business; container_/kube_ → infra),
+ * which is why traffic and capacity are separate groups.
+ */
+export function ingressAlertRules(): RuleGroup[] {
+  return [ingressTrafficRules(), ingressCapacityRules()];
 }

@@ -1,0 +1,201 @@
+/**
+ * LoggingStack: Elasticsearch on the logging machines (three masters, data
+ * nodes on retained volumes, client nodes) plus what business workloads need
+ * to ship to it — the writer credentials and the client URL that the filebeat
+ * sidecar builder (components/common/filebeat.ts) takes.
+ *
+ * Data safety: the data and master StatefulSets are `protect`ed (a `pulumi
+ * destroy` or a rename stops instead of deleting them) and `retainOnDelete`
+ * (if they are removed from the program anyway, Kubernetes keeps them), and
+ * their claims are kept by `persistentVolumeClaimRetentionPolicy` when the
+ * StatefulSet is deleted or scaled down.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
+import type { DatacenterModel } from "../../stacks/model";
+import type { RuleGroup } from "../common/alerts";
+import type { Dashboard } from "../monitoring-stack/dashboards";
+import type { ScrapeConfig } from "../monitoring-stack/prometheus-config";
+import { parseTransportPki, transportCertScript } from "./certs";
+import {
+  clientUrl,
+  clusterName,
+  CREDENTIAL_KEYS,
+  esClientDeployment,
+  esConfigMap,
+  esNames,
+  esPdb,
+  ES_ROLES,
+  esServices,
+  esStatefulSet,
+  EXPORTER_USER,
+  LOG_WRITER_USER,
+  loggingNamespace,
+  LOGGING_NAMESPACE,
+  setupJob,
+} from "./elasticsearch";
+import {
+  esExporterDeployment,
+  filebeatScrapeConfig,
+  jsonExporterConfigMap,
+  jsonExporterDeployment,
+  jsonExporterService,
+  logShippingDashboard,
+  loggingAlertRules,
+} from "./monitoring";
+
+export { ES_HOST_SYSCTLS, esResources, esSettings } from "./elasticsearch";
+export { loggingAlertRules, filebeatScrapeConfig, logShippingDashboard } from "./monitoring";
+
+export interface LoggingStackArgs {
+  /** The validated datacenter model (`private-cloud:logging` sizes the cluster). Required. */
+  readonly model: DatacenterModel;
+  /**
+   * Protect the master and data StatefulSets from `pulumi destroy` (they are
+   * retained on delete either way). Default: true.
+   */
+  readonly protectData?: boolean;
+  /**
+   * Bump to issue a new transport CA and certificate (rolls the cluster). Default: "1".
+   */
+  readonly transportCertRotation?: string;
+}
+
+export class LoggingStack extends pulumi.ComponentResource {
+  /** Namespace of the stack: `logging`. */
+  readonly namespace: string;
+  /** Where business workloads ship: the client nodes' Service URL(s). */
+  readonly clientUrls: string[];
+  /** User the filebeat sidecars write as (may only append to business data streams). */
+  readonly logWriterUsername: string;
+  /** Its password (secret). */
+  readonly logWriterPassword: pulumi.Output<string>;
+  /** The `elastic` superuser's password (secret). */
+  readonly elasticPassword: pulumi.Output<string>;
+  /** Alert rules for the MonitoringStack (Elasticsearch health, filebeat lag). */
+  readonly alertRules: RuleGroup[];
+  /** Scrape job for the infra instance: filebeat sidecars through json-exporter. */
+  readonly scrapeConfigs: ScrapeConfig[];
+  /** Dashboards for Grafana (the Elasticsearch one is the MonitoringStack's own). */
+  readonly dashboards: Dashboard[];
+
+  constructor(name: string, args: LoggingStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("private-cloud:observability:LoggingStack", name, {}, opts);
+    const { model } = args;
+    const protect = args.protectData ?? true;
+
+    this.namespace = LOGGING_NAMESPACE;
+    this.clientUrls = [clientUrl()];
+    this.logWriterUsername = LOG_WRITER_USER;
+    this.alertRules = loggingAlertRules(model);
+    this.scrapeConfigs = [filebeatScrapeConfig()];
+    this.dashboards = [logShippingDashboard()];
+
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, loggingNamespace(), { parent: this });
+    const inNs = { parent: this, dependsOn: [ns] };
+
+    // --- Credentials ---------------------------------------------------------------
+    // Alphanumeric: they travel through JSON bodies and shell in the setup Job.
+    const password = (suffix: string) =>
+      new random.RandomPassword(
+        `${name}-${suffix}-password`,
+        { length: 32, special: false },
+        { parent: this },
+      );
+    const elastic = password("elastic");
+    const writer = password("writer");
+    const exporter = password("exporter");
+    this.elasticPassword = pulumi.secret(elastic.result);
+    this.logWriterPassword = pulumi.secret(writer.result);
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-credentials`,
+      {
+        metadata: { name: esNames.credentials, namespace: LOGGING_NAMESPACE },
+        type: "Opaque",
+        stringData: {
+          [CREDENTIAL_KEYS.elasticPassword]: elastic.result,
+          [CREDENTIAL_KEYS.writerUsername]: LOG_WRITER_USER,
+          [CREDENTIAL_KEYS.writerPassword]: writer.result,
+          [CREDENTIAL_KEYS.exporterUsername]: EXPORTER_USER,
+          [CREDENTIAL_KEYS.exporterPassword]: exporter.result,
+        },
+      },
+      { ...inNs, additionalSecretOutputs: ["stringData", "data"] },
+    );
+
+    // --- Transport TLS ---------------------------------------------------------------
+    const pki = new command.local.Command(
+      `${name}-transport-pki`,
+      {
+        create: transportCertScript(clusterName(model)),
+        triggers: [args.transportCertRotation ?? "1"],
+      },
+      { parent: this, additionalSecretOutputs: ["stdout"] },
+    );
+    // stdout is undefined only under unit-test mocks (a real run either prints
+    // the PEMs or fails the command: the script runs with `set -eu`).
+    const parsed = pki.stdout.apply((out) =>
+      out === undefined ? { caCert: "", nodeCert: "", nodeKey: "" } : parseTransportPki(out),
+    );
+    const tls = new k8s.core.v1.Secret(
+      `${name}-transport-tls`,
+      {
+        metadata: { name: esNames.transportTls, namespace: LOGGING_NAMESPACE },
+        type: "Opaque",
+        stringData: {
+          "ca.crt": parsed.caCert,
+          "tls.crt": parsed.nodeCert,
+          "tls.key": pulumi.secret(parsed.nodeKey),
+        },
+      },
+      { ...inNs, additionalSecretOutputs: ["stringData", "data"] },
+    );
+
+    // --- Elasticsearch -----------------------------------------------------------------
+    const configs = ES_ROLES.map(
+      (r) => new k8s.core.v1.ConfigMap(`${name}-config-${r}`, esConfigMap(model, r), inNs),
+    );
+    const services = esServices().map(
+      (s, i) => new k8s.core.v1.Service(`${name}-svc-${["discovery", "data", "client"][i]}`, s, inNs),
+    );
+    const before = [ns, credentials, tls, ...configs, ...services];
+    const dataOpts = { parent: this, dependsOn: before, protect, retainOnDelete: true };
+    const master = new k8s.apps.v1.StatefulSet(`${name}-master`, esStatefulSet(model, "master"), dataOpts);
+    const data = new k8s.apps.v1.StatefulSet(`${name}-data`, esStatefulSet(model, "data"), dataOpts);
+    const client = new k8s.apps.v1.Deployment(`${name}-client`, esClientDeployment(model), {
+      parent: this,
+      dependsOn: before,
+    });
+    for (const r of ES_ROLES) new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb-${r}`, esPdb(r), inNs);
+    new k8s.batch.v1.Job(`${name}-setup`, setupJob(model), {
+      parent: this,
+      dependsOn: [credentials, master, data, client],
+    });
+
+    // --- Exporters -------------------------------------------------------------------
+    new k8s.apps.v1.Deployment(`${name}-es-exporter`, esExporterDeployment(model), {
+      parent: this,
+      dependsOn: [ns, credentials],
+    });
+    const jsonCfg = new k8s.core.v1.ConfigMap(
+      `${name}-filebeat-exporter-config`,
+      jsonExporterConfigMap(),
+      inNs,
+    );
+    new k8s.apps.v1.Deployment(`${name}-filebeat-exporter`, jsonExporterDeployment(model), {
+      parent: this,
+      dependsOn: [ns, jsonCfg],
+    });
+    new k8s.core.v1.Service(`${name}-filebeat-exporter`, jsonExporterService(), inNs);
+
+    this.registerOutputs({
+      namespace: this.namespace,
+      clientUrls: this.clientUrls,
+      logWriterUsername: this.logWriterUsername,
+      logWriterPassword: this.logWriterPassword,
+      elasticPassword: this.elasticPassword,
+    });
+  }
+}
