@@ -15,6 +15,10 @@
  *  - Annotation `LVS_BUSINESS_ANNOTATION` names the business (metrics label).
  *  - Annotation `LVS_SCHEDULER_ANNOTATION` optionally overrides the scheduler
  *    (default `wrr`).
+ *  - Annotations `LVS_HEALTH_PORT_ANNOTATION` (and `LVS_HEALTH_PATH_ANNOTATION`)
+ *    name the port (and HTTP path, expecting 200) the directors check on every
+ *    real server. Without them a TCP port is checked by connecting to its own
+ *    target port; a UDP port needs the health port (nothing to connect to).
  *  - The ConfigMap `director-sync` in `lvs-system` (components/fullnat-lvs
  *    `directorSyncConfig`) lists the directors, the expected VIPs (a Service
  *    claiming a VIP not in that list is ignored and reported — a typo must
@@ -37,23 +41,44 @@ export const LVS_BUSINESS_ANNOTATION = `${LVS_DOMAIN}/business`;
 /** Optional annotation: IPVS scheduler (rr, wrr, lc, wlc, sh, …). Default: wrr. */
 export const LVS_SCHEDULER_ANNOTATION = `${LVS_DOMAIN}/scheduler`;
 export const DEFAULT_SCHEDULER = "wrr";
+/** Optional annotation: TCP port the directors health-check on each pod. */
+export const LVS_HEALTH_PORT_ANNOTATION = `${LVS_DOMAIN}/health-check-port`;
+/** Optional annotation: HTTP path checked on the health port (200 expected); absent means a TCP connect check. */
+export const LVS_HEALTH_PATH_ANNOTATION = `${LVS_DOMAIN}/health-check-path`;
+
+/** How the directors check a Service's pods (the ingress tier's drain-aware health server, typically). */
+export interface LvsHealthCheck {
+  /** TCP port on the pod. */
+  readonly port: number;
+  /** HTTP path; absent means a TCP connect check. */
+  readonly path?: string;
+}
 
 /** Labels and annotations the ingress tier puts on the Service that fronts a business's nginx pods. */
 export function lvsServiceMetadata(
   model: DatacenterModel,
   business: string,
+  health?: LvsHealthCheck,
 ): { labels: Record<string, string>; annotations: Record<string, string> } {
   const a = vipAssignments(model).find((x) => x.business === business);
   if (!a) throw new Error(`business ${JSON.stringify(business)} has no VIP in datacenter ${model.name}`);
-  return serviceMetadataFor(a);
+  return serviceMetadataFor(a, health);
 }
 
-export function serviceMetadataFor(a: VipAssignment): {
+export function serviceMetadataFor(
+  a: VipAssignment,
+  health?: LvsHealthCheck,
+): {
   labels: Record<string, string>;
   annotations: Record<string, string>;
 } {
   return {
     labels: { [LVS_SERVICE_LABEL]: "true" },
-    annotations: { [LVS_VIP_ANNOTATION]: a.vip, [LVS_BUSINESS_ANNOTATION]: a.business },
+    annotations: {
+      [LVS_VIP_ANNOTATION]: a.vip,
+      [LVS_BUSINESS_ANNOTATION]: a.business,
+      ...(health ? { [LVS_HEALTH_PORT_ANNOTATION]: String(health.port) } : {}),
+      ...(health?.path ? { [LVS_HEALTH_PATH_ANNOTATION]: health.path } : {}),
+    },
   };
 }
