@@ -18,7 +18,7 @@ import { imagesFor } from "../../stacks/images";
 import { managedBy } from "../../stacks/labels";
 import type { RuleGroup } from "../common/alerts";
 import { FILEBEAT_POD_LABEL, FILEBEAT_STATS_PORT_NAME } from "../common/filebeat";
-import { httpGetProbe, livenessTiming, readinessTiming } from "../common/probes";
+import { httpGetProbe, livenessTiming, probeFloors, readinessTiming, startupTiming } from "../common/probes";
 import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contract";
 import { dashboard, type Dashboard } from "../monitoring-stack/dashboards";
 import type { ScrapeConfig } from "../monitoring-stack/prometheus-config";
@@ -42,6 +42,8 @@ export const loggingThresholds = {
 } as const;
 
 const JSON_EXPORTER_PORT = 7979;
+/** Exporters start in a second, but liveness still waits out the platform's default warm-up. */
+const exporterStartup = startupTiming(probeFloors.minWarmupSeconds);
 const ES_EXPORTER_PORT = 9114;
 
 /** Elasticsearch health, from elasticsearch-exporter (scraped by the infra instance). */
@@ -54,7 +56,7 @@ export function elasticsearchRules(model: DatacenterModel): RuleGroup {
     rules: [
       {
         alert: "ElasticsearchClusterRed",
-        expr: `max(elasticsearch_cluster_health_status{${cluster}, color="red"}) == 1`,
+        expr: `max by (cluster) (elasticsearch_cluster_health_status{${cluster}, color="red"}) == 1`,
         for: "5m",
         labels: { severity: "critical" },
         annotations: {
@@ -65,7 +67,7 @@ export function elasticsearchRules(model: DatacenterModel): RuleGroup {
       },
       {
         alert: "ElasticsearchClusterYellow",
-        expr: `max(elasticsearch_cluster_health_status{${cluster}, color="yellow"}) == 1`,
+        expr: `max by (cluster) (elasticsearch_cluster_health_status{${cluster}, color="yellow"}) == 1`,
         for: "30m",
         labels: { severity: "warning" },
         annotations: {
@@ -75,7 +77,7 @@ export function elasticsearchRules(model: DatacenterModel): RuleGroup {
       },
       {
         alert: "ElasticsearchNodesMissing",
-        expr: `max(elasticsearch_cluster_health_number_of_nodes{${cluster}}) < ${expectedNodes}`,
+        expr: `max by (cluster) (elasticsearch_cluster_health_number_of_nodes{${cluster}}) < ${expectedNodes}`,
         for: "10m",
         labels: { severity: "warning" },
         annotations: {
@@ -277,6 +279,7 @@ export function esExporterDeployment(model: DatacenterModel): k8s.types.input.ap
                 secret("ES_PASSWORD", CREDENTIAL_KEYS.exporterPassword),
               ],
               ports: [{ name: METRICS_PORT_NAME, containerPort: ES_EXPORTER_PORT, protocol: "TCP" }],
+              startupProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, exporterStartup),
               livenessProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, livenessTiming),
               readinessProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, readinessTiming),
               resources: smallResources,
@@ -312,6 +315,7 @@ export function jsonExporterDeployment(model: DatacenterModel): k8s.types.input.
               image: imagesFor(model).jsonExporter,
               args: ["--config.file=/config/config.yml"],
               ports: [{ name: "http", containerPort: JSON_EXPORTER_PORT, protocol: "TCP" }],
+              startupProbe: httpGetProbe("/metrics", JSON_EXPORTER_PORT, exporterStartup),
               livenessProbe: httpGetProbe("/metrics", JSON_EXPORTER_PORT, livenessTiming),
               readinessProbe: httpGetProbe("/metrics", JSON_EXPORTER_PORT, readinessTiming),
               volumeMounts: [{ name: "config", mountPath: "/config", readOnly: true }],
