@@ -24,7 +24,9 @@ describe("logging alert rules (data)", () => {
 
   it("select this datacenter's cluster and expect all its nodes", () => {
     const nodes = groups[0].rules.find((r) => r.alert === "ElasticsearchNodesMissing");
-    expect(nodes?.expr).toBe('max by (cluster) (elasticsearch_cluster_health_number_of_nodes{cluster="dc-c-logs"}) < 8');
+    expect(nodes?.expr).toBe(
+      'max by (cluster) (elasticsearch_cluster_health_number_of_nodes{cluster="dc-c-logs"}) < 8',
+    );
   });
 });
 

@@ -80,7 +80,7 @@ describe("data and master StatefulSets", () => {
     const yml = parse(
       plain<{ data: Record<string, string> }>(esConfigMap(model, "data")).data["elasticsearch.yml"],
     );
-    expect(yml["node.processors"]).toBe(8);
+    expect(yml["node.processors"]).toBe(12); // dc-a sets logging.data.cpuLimitMillis: 12000
     expect(yml["node.roles"]).toEqual(["data", "ingest"]);
     expect(yml["xpack.security.transport.ssl.enabled"]).toBe(true);
     expect(yml["cluster.initial_master_nodes"]).toBeUndefined();
