@@ -20,8 +20,12 @@ const cases = ["dc-a", "dc-b", "dc-c"].flatMap((dc) => {
   return model.config.businesses.map((b) => [dc, b.name, nginxTuning(model, b)] as const);
 });
 
+const made: string[] = [];
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pc-nginx-"));
+  made.push(dir);
   // nginx's workers run as an unprivileged user when the test runs as root;
   // they must be able to see the drain marker.
   fs.chmodSync(dir, 0o755);
@@ -118,8 +122,12 @@ describeWithTool("nginx", "generated nginx configuration", () => {
       await waitForAnswer(port, "/lb-health");
     });
 
-    afterAll(() => {
-      if (proc?.pid) process.kill(proc.pid, "SIGQUIT");
+    afterAll(async () => {
+      const p = proc;
+      if (!p?.pid || p.exitCode !== null) return;
+      const exited = new Promise((resolve) => p.once("exit", resolve));
+      process.kill(p.pid, "SIGQUIT");
+      await exited;
     });
 
     it("answers 200 while serving, 503 once the preStop marker exists", async () => {
