@@ -88,8 +88,9 @@ export function alertmanagerConfig(am: AlertmanagerSettings): AlertmanagerConfig
         equal: ["alertname", "datacenter", "namespace", "instance"],
       },
       {
-        source_matchers: ['alertname="NodeConntrackTableNearlyFull"'],
-        target_matchers: ['alertname="NodeConntrackTableFilling"'],
+        // CalicoBGP's conntrack alerts (components/calico-bgp/monitoring.ts).
+        source_matchers: ['alertname="ConntrackTableNearlyFull"'],
+        target_matchers: ['alertname="ConntrackTableFilling"'],
         equal: ["datacenter", "instance"],
       },
     ],

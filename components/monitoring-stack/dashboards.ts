@@ -1,14 +1,15 @@
 /**
  * Grafana dashboards as typed data. A small builder (rows of panels laid out
  * on Grafana's 24-column grid) and the platform's own dashboards: control
- * plane, nodes/conntrack, LVS, one per business for nginx, Jetty/JVM and
- * Elasticsearch. Other components may contribute `Dashboard` objects too.
+ * plane, nodes/conntrack, one per business for nginx, Jetty/JVM and
+ * Elasticsearch. Other components contribute theirs (LVS, log shipping).
  *
  * Panels name their datasource: a dashboard can mix instances (nginx series
  * live in `business`, the same tier's CPU throttling in `infra`).
  */
 import { datasourceUid, type PrometheusInstanceName } from "./contract";
 import { alertThresholds } from "./rules";
+import { CONNTRACK_WARN_RATIO } from "../calico-bgp/monitoring";
 
 export interface DatasourceRef {
   readonly type: "prometheus";
@@ -300,7 +301,7 @@ export function nodesDashboard(): Dashboard {
           instance: "infra",
           unit: "percentunit",
           max: 1,
-          threshold: alertThresholds.conntrackWarnRatio,
+          threshold: CONNTRACK_WARN_RATIO,
           queries: [
             q(
               `node_nf_conntrack_entries{${rack}} / node_nf_conntrack_entries_limit{${rack}}`,
@@ -367,73 +368,6 @@ export function nodesDashboard(): Dashboard {
     [queryVariable("rack", "Rack", "infra", `label_values(node_uname_info, rack)`)],
   );
 }
-
-/**
- * LVS: the director-sync controller's network and service metrics (seed part
- * 4). Metric names are the FullnatLVS component's; see its contract.
- */
-export function lvsDashboard(metrics: LvsMetricNames = defaultLvsMetrics): Dashboard {
-  return dashboard(
-    "pc-lvs",
-    "LVS (FULLNAT)",
-    ["lvs"],
-    [
-      [
-        {
-          title: "Traffic per VIP",
-          instance: "infra",
-          unit: "Bps",
-          queries: [
-            q(`sum by (vip) (rate(${metrics.inBytes}[5m]))`, "in {{vip}}"),
-            q(`sum by (vip) (rate(${metrics.outBytes}[5m]))`, "out {{vip}}"),
-          ],
-        },
-        {
-          title: "New connections per VIP",
-          instance: "infra",
-          unit: "ops",
-          queries: [q(`sum by (vip) (rate(${metrics.connections}[5m]))`, "{{vip}}")],
-        },
-      ],
-      [
-        {
-          title: "Real-server (pod) latency p99",
-          description: "The seed alerts on high latency of a real server (a pod).",
-          instance: "infra",
-          unit: "s",
-          queries: [
-            q(
-              `topk(10, histogram_quantile(0.99, sum by (le, vip, realserver) (rate(${metrics.realServerLatencyBucket}[5m]))))`,
-              "{{vip}} → {{realserver}}",
-            ),
-          ],
-        },
-        {
-          title: "Real servers per VIP",
-          instance: "infra",
-          queries: [q(`sum by (vip) (${metrics.realServers})`, "{{vip}}")],
-        },
-      ],
-    ],
-  );
-}
-
-/** The LVS series the dashboard reads. */
-export interface LvsMetricNames {
-  readonly inBytes: string;
-  readonly outBytes: string;
-  readonly connections: string;
-  readonly realServerLatencyBucket: string;
-  readonly realServers: string;
-}
-
-export const defaultLvsMetrics: LvsMetricNames = {
-  inBytes: "lvs_vip_in_bytes_total",
-  outBytes: "lvs_vip_out_bytes_total",
-  connections: "lvs_vip_connections_total",
-  realServerLatencyBucket: "lvs_realserver_latency_seconds_bucket",
-  realServers: "lvs_vip_realservers",
-};
 
 /**
  * One business's ingress tier: the seed's hard metrics (qps, HTTP code
@@ -691,18 +625,24 @@ export function elasticsearchDashboard(): Dashboard {
   );
 }
 
-/** A dashboard and the Grafana folder it is provisioned into. */
+/**
+ * A dashboard and the Grafana folder it is provisioned into. Contributed
+ * dashboards may be plain Grafana JSON (FullnatLVS writes its own); they need
+ * a string `uid` and `title`.
+ */
 export interface FolderedDashboard {
   readonly folder: string;
-  readonly dashboard: Dashboard;
+  readonly dashboard: Dashboard | Readonly<Record<string, unknown>>;
 }
 
-/** The platform's own dashboards for one datacenter: one nginx dashboard per business. */
-export function platformDashboards(businesses: readonly string[], lvs?: LvsMetricNames): FolderedDashboard[] {
+/**
+ * The platform's own dashboards for one datacenter: one nginx dashboard per
+ * business. LVS and log shipping come from their components.
+ */
+export function platformDashboards(businesses: readonly string[]): FolderedDashboard[] {
   return [
     { folder: "platform", dashboard: controlPlaneDashboard() },
     { folder: "platform", dashboard: nodesDashboard() },
-    { folder: "platform", dashboard: lvsDashboard(lvs) },
     { folder: "platform", dashboard: elasticsearchDashboard() },
     { folder: "business", dashboard: jvmDashboard() },
     ...businesses.map((b) => ({ folder: "business", dashboard: nginxDashboard(b) })),

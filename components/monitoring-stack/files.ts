@@ -7,11 +7,11 @@ import { stringify } from "yaml";
 import type { DatacenterModel } from "../../stacks/model";
 import { ruleFile, type RuleGroup } from "../common/alerts";
 import type { PrometheusInstanceName } from "./contract";
-import { prometheusConfig, renderPrometheusConfig, type ScrapeConfig } from "./prometheus-config";
+import { prometheusConfig, renderPrometheusConfig, type ContributedScrapeConfig } from "./prometheus-config";
 import { monitoringAlertRules } from "./rules";
 import { prometheusInstances, type PrometheusInstance } from "./instances";
 import { alertmanagerConfig, renderAlertmanagerConfig } from "./alertmanager";
-import { platformDashboards, type FolderedDashboard, type LvsMetricNames } from "./dashboards";
+import { platformDashboards, type FolderedDashboard } from "./dashboards";
 import {
   dashboardConfigMapData,
   grafanaDashboardProviders,
@@ -92,11 +92,9 @@ export interface MonitoringInputs {
   /** Rule groups from other components; each goes to the instance that has its metrics. */
   readonly ruleGroups?: readonly RuleGroup[];
   /** Scrape jobs from other components, per instance. */
-  readonly scrapeConfigs?: Partial<Record<PrometheusInstanceName, readonly ScrapeConfig[]>>;
+  readonly scrapeConfigs?: Partial<Record<PrometheusInstanceName, readonly ContributedScrapeConfig[]>>;
   /** Dashboards from other components, with their Grafana folder. */
   readonly dashboards?: readonly FolderedDashboard[];
-  /** Metric names of the LVS dashboard (the FullnatLVS component's). */
-  readonly lvsMetrics?: LvsMetricNames;
 }
 
 export interface MonitoringNamespaces {
@@ -147,10 +145,7 @@ export function monitoringFiles(
     rules[i.name] = ruleFiles(i.name, own[i.name], contributed[i.name]);
   }
   const dashboards = [
-    ...platformDashboards(
-      model.config.businesses.map((b) => b.name),
-      inputs.lvsMetrics,
-    ),
+    ...platformDashboards(model.config.businesses.map((b) => b.name)),
     ...(inputs.dashboards ?? []),
   ];
   const dashboardData = dashboardConfigMapData(dashboards);

@@ -95,14 +95,19 @@ export function dashboardConfigMapData(
       throw new Error(
         `dashboard folder ${JSON.stringify(folder)} must be a DNS label (it names a ConfigMap)`,
       );
-    const other = uids.get(dashboard.uid);
+    const { uid, title } = dashboard as { uid?: unknown; title?: unknown };
+    if (typeof uid !== "string" || !/^[a-zA-Z0-9_-]{1,40}$/.test(uid) || typeof title !== "string")
+      throw new Error(
+        `dashboard ${JSON.stringify(title)} in folder ${folder} needs a string title and a uid of 1-40 characters [a-zA-Z0-9_-] (got uid ${JSON.stringify(uid)})`,
+      );
+    const other = uids.get(uid);
     if (other !== undefined)
       throw new Error(
-        `dashboard uid ${JSON.stringify(dashboard.uid)} is used by "${other}" and "${dashboard.title}" (expected unique uids)`,
+        `dashboard uid ${JSON.stringify(uid)} is used by "${other}" and "${title}" (expected unique uids)`,
       );
-    uids.set(dashboard.uid, dashboard.title);
+    uids.set(uid, title);
     const data = byFolder.get(folder) ?? {};
-    data[`${dashboard.uid}.json`] = JSON.stringify(dashboard);
+    data[`${uid}.json`] = JSON.stringify(dashboard);
     byFolder.set(folder, data);
   }
   for (const [folder, data] of byFolder) {

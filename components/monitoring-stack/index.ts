@@ -17,9 +17,8 @@ import type { RuleGroup } from "../common/alerts";
 import { namespaceSpec } from "../common/namespace";
 import { digest } from "../common/digest";
 import type { PrometheusInstanceName } from "./contract";
-import type { ScrapeConfig } from "./prometheus-config";
-import { CONFIG_FILE } from "./prometheus-config";
-import type { FolderedDashboard, LvsMetricNames } from "./dashboards";
+import { CONFIG_FILE, type ContributedScrapeConfig } from "./prometheus-config";
+import type { FolderedDashboard } from "./dashboards";
 import { monitoringFiles, serviceUrl, type MonitoringFiles } from "./files";
 import {
   alertmanagerStatefulSet,
@@ -38,8 +37,8 @@ import {
 } from "./workloads";
 
 export * from "./contract";
-export type { ScrapeConfig } from "./prometheus-config";
-export type { Dashboard, FolderedDashboard, LvsMetricNames } from "./dashboards";
+export type { ScrapeConfig, ContributedScrapeConfig } from "./prometheus-config";
+export type { Dashboard, FolderedDashboard } from "./dashboards";
 
 export interface MonitoringStackArgs {
   /** The validated datacenter model (`private-cloud:monitoring` holds retention, storage, routing). */
@@ -52,12 +51,13 @@ export interface MonitoringStackArgs {
    * reads both is refused. Default: none.
    */
   readonly ruleGroups?: readonly RuleGroup[];
-  /** Extra scrape jobs per instance, for targets the scrape annotations cannot describe. Default: none. */
-  readonly scrapeConfigs?: Partial<Record<PrometheusInstanceName, readonly ScrapeConfig[]>>;
-  /** Grafana dashboards other components contribute, with their folder. Default: none. */
+  /**
+   * Extra scrape jobs per instance, for targets the scrape annotations cannot
+   * describe (hosts outside Kubernetes, exporters behind a prober). Default: none.
+   */
+  readonly scrapeConfigs?: Partial<Record<PrometheusInstanceName, readonly ContributedScrapeConfig[]>>;
+  /** Grafana dashboards other components contribute (typed or plain Grafana JSON), with their folder. Default: none. */
   readonly dashboards?: readonly FolderedDashboard[];
-  /** Metric names for the LVS dashboard. Default: `defaultLvsMetrics` in dashboards.ts. */
-  readonly lvsMetrics?: LvsMetricNames;
   /** Namespace of the stack (Pod Security `restricted`). Default: monitoring. */
   readonly namespace?: string;
   /** Namespace of node-exporter, the one part that needs the host (`privileged`). Default: node-exporter. */

@@ -61,6 +61,13 @@ export interface ScrapeConfig {
   readonly sample_limit?: number;
 }
 
+/**
+ * A scrape job another component contributes: typed, or plain Prometheus
+ * YAML-as-object (CalicoBGP and FullnatLVS write theirs that way). It needs a
+ * string `job_name`; promtool checks the rest.
+ */
+export type ContributedScrapeConfig = ScrapeConfig | Readonly<Record<string, unknown>>;
+
 export interface PrometheusConfig {
   readonly global: {
     readonly scrape_interval: string;
@@ -77,7 +84,7 @@ export interface PrometheusConfig {
     }[];
   };
   readonly rule_files: readonly string[];
-  readonly scrape_configs: readonly ScrapeConfig[];
+  readonly scrape_configs: readonly ContributedScrapeConfig[];
 }
 
 /** The in-cluster service account credentials Prometheus authenticates with. */
@@ -366,7 +373,7 @@ export interface PrometheusConfigInput {
   readonly scrapeIntervalSeconds: number;
   readonly namespaces: { readonly monitoring: string; readonly nodeExporter: string };
   /** Jobs other components contribute to this instance. */
-  readonly extraScrapeConfigs?: readonly ScrapeConfig[];
+  readonly extraScrapeConfigs?: readonly ContributedScrapeConfig[];
 }
 
 /** The whole prometheus.yml of one instance. Throws when two jobs share a name (Prometheus refuses that). */
@@ -375,11 +382,16 @@ export function prometheusConfig(input: PrometheusConfigInput): PrometheusConfig
   const scrape = [...ownScrapeConfigs(input.instance, input.namespaces), ...(input.extraScrapeConfigs ?? [])];
   const seen = new Set<string>();
   for (const s of scrape) {
-    if (seen.has(s.job_name))
+    const job = s.job_name;
+    if (typeof job !== "string" || job === "")
       throw new Error(
-        `Prometheus ${input.instance}: scrape job ${JSON.stringify(s.job_name)} is defined twice (expected unique job names; rename the contributed job)`,
+        `Prometheus ${input.instance}: a contributed scrape config has no job_name (expected a string): ${JSON.stringify(s).slice(0, 120)}`,
       );
-    seen.add(s.job_name);
+    if (seen.has(job))
+      throw new Error(
+        `Prometheus ${input.instance}: scrape job ${JSON.stringify(job)} is defined twice (expected unique job names; rename the contributed job)`,
+      );
+    seen.add(job);
   }
   return {
     global: {

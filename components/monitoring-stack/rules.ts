@@ -1,7 +1,9 @@
 /**
  * The MonitoringStack's own alert rules, as data (components/common/alerts.ts).
- * Control plane and Node-status drift come from MasterHA; LVS, ingress and
- * logging rules from their components. Which instance evaluates a group is
+ * Control plane and Node-status drift come from MasterHA, conntrack use and
+ * Calico health from CalicoBGP, LVS traffic and real-server latency from
+ * FullnatLVS, nginx 5xx/latency from IngressTier, Elasticsearch and filebeat
+ * lag from LoggingStack: each where the knowledge of the fix lives. Which instance evaluates a group is
  * decided by the metrics it reads: a rule only sees its own instance's TSDB.
  *
  * Metric contracts for business workloads (the seed's "soft metrics"):
@@ -14,10 +16,6 @@ import type { PrometheusInstanceName } from "./contract";
 
 /** Thresholds, in one place: the rules, their promtool tests and the dashboards' threshold lines read them. */
 export const alertThresholds = {
-  /** Conntrack table use (entries / nf_conntrack_max) that warns; the seed monitors conntrack use. */
-  conntrackWarnRatio: 0.75,
-  /** … and that pages: at 100% the kernel drops new connections ("nf_conntrack: table full"). */
-  conntrackCriticalRatio: 0.9,
   /** Free space of a filesystem below which it warns. */
   filesystemFreeRatio: 0.1,
   /** Available memory below which a host warns. */
@@ -39,19 +37,6 @@ const pct = (ratio: number) => `${Math.round(ratio * 100)}%`;
 /** Host health from node-exporter (infra instance). */
 export function nodeAlertRules(): RuleGroup {
   const t = alertThresholds;
-  const conntrack = "node_nf_conntrack_entries / node_nf_conntrack_entries_limit";
-  const conntrackRule = (severity: "warning" | "critical", ratio: number): AlertRule => ({
-    alert: severity === "critical" ? "NodeConntrackTableNearlyFull" : "NodeConntrackTableFilling",
-    expr: `${conntrack} > ${ratio}`,
-    for: "5m",
-    labels: { severity },
-    annotations: {
-      summary: `Conntrack table of {{ $labels.instance }} (rack {{ $labels.rack }}) is over ${pct(ratio)} full`,
-      description:
-        "{{ $value | humanizePercentage }} of nf_conntrack_max is in use. At 100% the kernel drops new connections. " +
-        "The seed: prefer headless Services and bypass conntrack for LVS traffic (the NOTRACK rules); check that they are in place on this node.",
-    },
-  });
   return {
     name: "node-health",
     rules: [
@@ -65,8 +50,6 @@ export function nodeAlertRules(): RuleGroup {
           description: "Host metrics (conntrack, disks, memory) of this node are blind until it is back.",
         },
       },
-      conntrackRule("warning", t.conntrackWarnRatio),
-      conntrackRule("critical", t.conntrackCriticalRatio),
       {
         alert: "NodeFilesystemAlmostFull",
         expr: `(node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs"} < ${t.filesystemFreeRatio}) and on (instance, device, mountpoint) node_filesystem_readonly == 0`,

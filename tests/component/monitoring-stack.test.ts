@@ -147,7 +147,7 @@ describe("Prometheus", () => {
     const infraRules = find("cm", `${NAME}-prometheus-infra-rules`).inputs.data;
     const businessRules = find("cm", `${NAME}-prometheus-business-rules`).inputs.data;
     expect(infraRules["contributed.yml"]).toContain("NodeReadyButKubeletDown");
-    expect(infraRules["platform.yml"]).toContain("NodeConntrackTableFilling");
+    expect(infraRules["platform.yml"]).toContain("NodeSwapEnabled");
     expect(businessRules["platform.yml"]).toContain("JvmHeapNearlyFull");
     expect(businessRules["contributed.yml"]).not.toContain("NodeReadyButKubeletDown");
     const config = find("cm", `${NAME}-prometheus-infra-config`).inputs.data["prometheus.yml"];
@@ -281,7 +281,6 @@ describe("Grafana", () => {
     expect(Object.keys(platform).sort()).toEqual([
       "pc-control-plane.json",
       "pc-elasticsearch.json",
-      "pc-lvs.json",
       "pc-nodes.json",
     ]);
   });

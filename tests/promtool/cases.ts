@@ -13,6 +13,8 @@ import { stringify } from "yaml";
 import type { RuleGroup } from "../../components/common/alerts";
 import { alertThresholds } from "../../components/monitoring-stack/rules";
 import { ingressThresholds } from "../../components/ingress-tier/alerts";
+import { CONNTRACK_CRITICAL_RATIO, CONNTRACK_WARN_RATIO } from "../../components/calico-bgp/monitoring";
+import { lvsJobs, lvsThresholds } from "../../components/fullnat-lvs/monitoring";
 
 export interface AlertCase {
   /** Test name, printed by promtool on failure. */
@@ -71,13 +73,24 @@ const sel = (labels: Readonly<Record<string, string>>) =>
     .map(([k, v]) => `${k}="${v}"`)
     .join(", ")}}`;
 
+const rs = {
+  job: lvsJobs.director,
+  vip: "10.250.16.20",
+  port: "443",
+  protocol: "TCP",
+  rs: "10.144.3.7:8443",
+  director: "dca-a1r01-03",
+};
+const realServer = (seconds: number) => [
+  { series: `lvs_rs_check_duration_seconds${sel(rs)}`, values: flat(seconds) },
+];
+
 export function infraCases(): AlertCase[] {
   const limit = 1048576;
   const conntrack = (ratio: number) => [
     { series: `node_nf_conntrack_entries${sel(node)}`, values: flat(Math.round(limit * ratio)) },
     { series: `node_nf_conntrack_entries_limit${sel(node)}`, values: flat(limit) },
   ];
-  const t = alertThresholds;
   const kubelet = (node: string, up: number) => ({
     series: `up{job="kubelet", node="${node}", instance="${node}"}`,
     values: flat(up),
@@ -89,36 +102,50 @@ export function infraCases(): AlertCase[] {
   return [
     {
       name: "conntrack above 75% warns",
-      alertname: "NodeConntrackTableFilling",
-      inputSeries: conntrack(t.conntrackWarnRatio + 0.05),
+      alertname: "ConntrackTableFilling",
+      inputSeries: conntrack(CONNTRACK_WARN_RATIO + 0.05),
       evalTime: "10m",
       expAlerts: [{ ...node, severity: "warning" }],
     },
     {
       name: "conntrack at 70% does not warn",
-      alertname: "NodeConntrackTableFilling",
-      inputSeries: conntrack(t.conntrackWarnRatio - 0.05),
+      alertname: "ConntrackTableFilling",
+      inputSeries: conntrack(CONNTRACK_WARN_RATIO - 0.05),
       evalTime: "10m",
       expAlerts: [],
     },
     {
       name: "conntrack above 75% for less than 5m does not warn yet",
-      alertname: "NodeConntrackTableFilling",
-      inputSeries: conntrack(t.conntrackWarnRatio + 0.05),
+      alertname: "ConntrackTableFilling",
+      inputSeries: conntrack(CONNTRACK_WARN_RATIO + 0.05),
       evalTime: "3m",
       expAlerts: [],
     },
     {
       name: "conntrack above 90% pages",
-      alertname: "NodeConntrackTableNearlyFull",
-      inputSeries: conntrack(t.conntrackCriticalRatio + 0.05),
+      alertname: "ConntrackTableNearlyFull",
+      inputSeries: conntrack(CONNTRACK_CRITICAL_RATIO + 0.05),
       evalTime: "10m",
       expAlerts: [{ ...node, severity: "critical" }],
     },
     {
       name: "conntrack at 80% does not page",
-      alertname: "NodeConntrackTableNearlyFull",
+      alertname: "ConntrackTableNearlyFull",
       inputSeries: conntrack(0.8),
+      evalTime: "10m",
+      expAlerts: [],
+    },
+    {
+      name: "a real server whose checks take 4x the bound is slow",
+      alertname: "LvsRealServerHighLatency",
+      inputSeries: realServer(lvsThresholds.realServerLatencySeconds * 4),
+      evalTime: "10m",
+      expAlerts: [{ ...rs, severity: "warning" }],
+    },
+    {
+      name: "a real server answering checks fast is not slow",
+      alertname: "LvsRealServerHighLatency",
+      inputSeries: realServer(lvsThresholds.realServerLatencySeconds / 4),
       evalTime: "10m",
       expAlerts: [],
     },

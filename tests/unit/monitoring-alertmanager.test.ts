@@ -3,6 +3,7 @@
  */
 import { alertmanagerConfig } from "../../components/monitoring-stack/alertmanager";
 import type { MonitoringConfig } from "../../stacks/schema";
+import { calicoRuleGroups } from "../../components/calico-bgp/monitoring";
 
 type Settings = MonitoringConfig["alertmanager"];
 const base: Settings = {
@@ -67,11 +68,13 @@ describe("alertmanagerConfig", () => {
     expect(c.global).toMatchObject({ smtp_smarthost: "smtp.example.com:25", smtp_from: "am@example.com" });
   });
 
-  it("lets a critical alert silence the warning of the same problem", () => {
+  it("lets a critical alert silence the warning of the same problem (CalicoBGP's conntrack pair)", () => {
+    const names = calicoRuleGroups().flatMap((g) => g.rules.map((r) => r.alert));
+    expect(names).toEqual(expect.arrayContaining(["ConntrackTableNearlyFull", "ConntrackTableFilling"]));
     const rules = alertmanagerConfig(base).inhibit_rules;
     expect(rules).toContainEqual({
-      source_matchers: ['alertname="NodeConntrackTableNearlyFull"'],
-      target_matchers: ['alertname="NodeConntrackTableFilling"'],
+      source_matchers: ['alertname="ConntrackTableNearlyFull"'],
+      target_matchers: ['alertname="ConntrackTableFilling"'],
       equal: ["datacenter", "instance"],
     });
   });

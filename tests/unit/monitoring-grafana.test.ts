@@ -7,6 +7,7 @@ import {
   layout,
   nginxDashboard,
   platformDashboards,
+  type Dashboard,
   type PanelSpec,
 } from "../../components/monitoring-stack/dashboards";
 import {
@@ -17,6 +18,7 @@ import {
   grafanaIni,
 } from "../../components/monitoring-stack/grafana";
 import { PROMETHEUS_INSTANCES } from "../../components/monitoring-stack/contract";
+import { lvsDashboard } from "../../components/fullnat-lvs/monitoring";
 
 const spec = (title: string): PanelSpec => ({ title, instance: "infra", queries: [{ expr: "up" }] });
 const row = (n: number) => Array.from({ length: n }, (_, i) => spec(`p${i}`));
@@ -83,11 +85,10 @@ describe("the platform's dashboards", () => {
     ).datasources.map((d) => d.uid),
   );
 
-  it("cover control plane, nodes/conntrack, LVS, Elasticsearch, Jetty/JVM and one nginx dashboard per business", () => {
+  it("cover control plane, nodes/conntrack, Elasticsearch, Jetty/JVM and one nginx dashboard per business", () => {
     expect(dashboards.map((d) => `${d.folder}/${d.dashboard.uid}`)).toEqual([
       "platform/pc-control-plane",
       "platform/pc-nodes",
-      "platform/pc-lvs",
       "platform/pc-elasticsearch",
       "business/pc-jetty-jvm",
       "business/pc-nginx-shop",
@@ -96,7 +97,8 @@ describe("the platform's dashboards", () => {
   });
 
   it("query only datasources Grafana is provisioned with", () => {
-    for (const { dashboard: d } of dashboards) {
+    for (const { dashboard } of dashboards) {
+      const d = dashboard as Dashboard;
       for (const p of d.panels) {
         expect(provisioned.has(p.datasource.uid)).toBe(true);
         for (const t of p.targets) expect(t.datasource.uid).toBe(p.datasource.uid);
@@ -146,6 +148,14 @@ describe("provisioning", () => {
       ["platform", "/var/lib/grafana/dashboards/platform", false],
       ["business", "/var/lib/grafana/dashboards/business", false],
     ]);
+  });
+
+  it("takes plain Grafana JSON from other components (FullnatLVS writes its own)", () => {
+    const data = dashboardConfigMapData([{ folder: "network", dashboard: lvsDashboard() }]);
+    expect(Object.keys(data.get("network") ?? {})).toEqual(["lvs-overview.json"]);
+    expect(() => dashboardConfigMapData([{ folder: "network", dashboard: { title: "no uid" } }])).toThrow(
+      'dashboard "no uid" in folder network needs a string title and a uid of 1-40 characters [a-zA-Z0-9_-] (got uid undefined)',
+    );
   });
 
   it("refuses two dashboards with one uid, a folder that is not a DNS label, and a folder over a ConfigMap", () => {

@@ -6,11 +6,15 @@ import type { RuleGroup } from "../../components/common/alerts";
 import { controlPlaneAlertRules } from "../../components/master-ha/alerts";
 import { ingressAlertRules } from "../../components/ingress-tier/alerts";
 import { instanceForRuleGroup, routeRuleGroups, ruleFiles } from "../../components/monitoring-stack/files";
+import { monitoringAlertRules } from "../../components/monitoring-stack/rules";
 import {
-  alertThresholds,
-  monitoringAlertRules,
-  nodeAlertRules,
-} from "../../components/monitoring-stack/rules";
+  calicoRuleGroups,
+  CONNTRACK_CRITICAL_RATIO,
+  CONNTRACK_WARN_RATIO,
+} from "../../components/calico-bgp/monitoring";
+import { lvsRuleGroups } from "../../components/fullnat-lvs/monitoring";
+import { loggingAlertRules } from "../../components/logging-stack/monitoring";
+import { fixture, modelOf } from "../helpers/config";
 
 const group = (name: string, ...exprs: string[]): RuleGroup => ({
   name,
@@ -94,19 +98,26 @@ describe("our own rules", () => {
     expect(watch.map((g) => g.name)).toEqual(["prometheus-watch-infra"]);
   });
 
-  it.each([
-    ["NodeConntrackTableFilling", alertThresholds.conntrackWarnRatio, "warning"],
-    ["NodeConntrackTableNearlyFull", alertThresholds.conntrackCriticalRatio, "critical"],
-  ])("%s fires above %s of nf_conntrack_max as %s", (alert, ratio, severity) => {
-    const r = nodeAlertRules().rules.find((x) => x.alert === alert);
-    expect(r?.expr).toBe(`node_nf_conntrack_entries / node_nf_conntrack_entries_limit > ${ratio}`);
-    expect(r?.labels.severity).toBe(severity);
+  it("leave conntrack to CalicoBGP, whose alerts fire above 75% (warning) and 90% (critical) of nf_conntrack_max", () => {
+    const calico = calicoRuleGroups().flatMap((g) => g.rules);
+    const byName = Object.fromEntries(calico.map((r) => [r.alert, r]));
+    expect(byName.ConntrackTableFilling.expr).toBe(
+      `node_nf_conntrack_entries / node_nf_conntrack_entries_limit > ${CONNTRACK_WARN_RATIO}`,
+    );
+    expect([CONNTRACK_WARN_RATIO, CONNTRACK_CRITICAL_RATIO]).toEqual([0.75, 0.9]);
+    expect(byName.ConntrackTableNearlyFull.labels.severity).toBe("critical");
+    expect(rules.some((r) => r.expr.includes("node_nf_conntrack"))).toBe(false);
   });
 
-  it("leave nginx 5xx/latency and Node-status drift to the components that own them (no duplicates)", () => {
-    const contributed = [...controlPlaneAlertRules(3), ...ingressAlertRules()].flatMap((g) =>
-      g.rules.map((r) => r.alert),
-    );
+  it("leave what other components export to them (no duplicate alert names)", () => {
+    const contributed = [
+      ...controlPlaneAlertRules(3),
+      ...ingressAlertRules(),
+      ...calicoRuleGroups(),
+      ...lvsRuleGroups(),
+      ...loggingAlertRules(modelOf(fixture("dc-c"))),
+    ].flatMap((g) => g.rules.map((r) => r.alert));
+    expect(contributed.length).toBeGreaterThan(20);
     for (const name of rules.map((r) => r.alert)) expect(contributed).not.toContain(name);
   });
 });
