@@ -9,6 +9,8 @@ import * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "./model";
 import { MasterHA } from "../components/master-ha";
 import { MinionPool } from "../components/minion-pool";
+import { IngressTier, ingressAlertRules } from "../components/ingress-tier";
+import { LoggingStack } from "../components/logging-stack";
 import type { RuleGroup } from "../components/common/alerts";
 
 export interface DatacenterOptions {
@@ -28,6 +30,9 @@ export interface Datacenter {
   readonly masters: MasterHA;
   readonly minions: MinionPool;
   readonly provider: k8s.Provider;
+  readonly logging: LoggingStack;
+  /** One ingress tier per configured business, in config order. */
+  readonly ingress: IngressTier[];
   /** Alert rules contributed by every component, for the monitoring stack. */
   readonly ruleGroups: RuleGroup[];
 }
@@ -77,5 +82,32 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
     opts,
   );
 
-  return { model, masters, minions, provider, ruleGroups: [...masters.alertRules] };
+  const protectData = model.config.datacenter.protectData;
+  const logging = new LoggingStack(`${dc}-logging`, { model, protectData }, opts);
+  const ingress = model.config.businesses.map(
+    (b) =>
+      new IngressTier(
+        `${dc}-ingress-${b.name}`,
+        {
+          model,
+          business: b.name,
+          logShipping: {
+            hosts: logging.clientUrls,
+            username: logging.logWriterUsername,
+            password: logging.logWriterPassword,
+          },
+        },
+        opts,
+      ),
+  );
+
+  return {
+    model,
+    masters,
+    minions,
+    provider,
+    logging,
+    ingress,
+    ruleGroups: [...masters.alertRules, ...ingressAlertRules(), ...logging.alertRules],
+  };
 }

@@ -59,6 +59,13 @@ export const DatacenterSection = Type.Object(
     description: Type.String({ default: "" }),
     /** DNS suffix under which platform names are published, e.g. dc-a.example.internal. */
     domain: DnsName("DNS suffix of the datacenter"),
+    /**
+     * Protect the resources that hold data (etcd's encryption key, Prometheus
+     * and Elasticsearch volumes) from `pulumi destroy`. Default: true. Only a
+     * throwaway datacenter (the sim) turns it off; data is retained on delete
+     * either way.
+     */
+    protectData: Type.Boolean({ default: true }),
   },
   { additionalProperties: false },
 );

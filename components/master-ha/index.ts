@@ -106,7 +106,7 @@ export class MasterHA extends pulumi.ComponentResource {
       const encryptionKey = new random.RandomBytes(
         `${name}-encryption-key`,
         { length: 32 },
-        { parent: this, protect: true },
+        { parent: this, protect: model.config.datacenter.protectData },
       );
 
       let previous: pulumi.Resource | undefined;

@@ -6,6 +6,7 @@
  * minutes (a package upgrade or an operator's sysctl -w does not stick).
  */
 import type { Host, TuningOverrides } from "../../stacks/schema";
+import { ES_HOST_SYSCTLS } from "../logging-stack/elasticsearch";
 
 export interface MachineClass {
   readonly machineType: string;
@@ -121,6 +122,16 @@ export function tuningProfile(cls: MachineClass, overrides: TuningOverrides = {}
         "ephemeral ports for upstream connections from nginx to Jetty; the default range exhausts under keep-alive churn",
     },
   ];
+  if (cls.functions.includes("logging")) {
+    for (const [key, value] of Object.entries(ES_HOST_SYSCTLS)) {
+      sysctls.push({
+        key,
+        value: String(value),
+        reason:
+          "Elasticsearch memory-maps its index files and refuses to start below 262144 map areas (its bootstrap check)",
+      });
+    }
+  }
   return {
     machineType: cls.machineType,
     sysctls,

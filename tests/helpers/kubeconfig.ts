@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 
 let cached: { kubeconfig: string; caPem: string } | undefined;
+const pkiOutputs = new Map<string, string>();
 
 export function testCa(): { kubeconfig: string; caPem: string } {
   if (cached) return cached;
@@ -70,5 +71,15 @@ export function commandOutputs(r: {
     return { result: "x".repeat(Number(r.inputs.length)) };
   if (r.type !== "command:remote:Command" && r.type !== "command:local:Command") return undefined;
   if (r.name.endsWith("admin-kubeconfig")) return { stdout: testCa().kubeconfig, stderr: "" };
-  return { stdout: r.name.endsWith("pki-bundle") ? "UEtJ" : "", stderr: "" };
+  if (r.name.endsWith("pki-bundle")) return { stdout: "UEtJ", stderr: "" };
+  // Local commands that only print what openssl makes are cheap and safe: run them for real.
+  if (r.name.endsWith("transport-pki")) {
+    const script = String(r.inputs.create);
+    pkiOutputs.set(
+      script,
+      pkiOutputs.get(script) ?? execFileSync("bash", ["-c", script], { encoding: "utf8" }),
+    );
+    return { stdout: pkiOutputs.get(script), stderr: "" };
+  }
+  return undefined;
 }

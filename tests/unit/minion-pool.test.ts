@@ -53,6 +53,12 @@ describe("tuningProfile", () => {
     expect(value(tuningProfile(ingress), key)).toBe(i);
   });
 
+  it("raises vm.max_map_count on logging machines only (Elasticsearch's bootstrap check)", () => {
+    const logging = { machineType: "m40c256s", cores: 40, memoryGiB: 256, functions: ["logging"] };
+    expect(value(tuningProfile(logging), "vm.max_map_count")).toBe("262144");
+    expect(value(tuningProfile(web), "vm.max_map_count")).toBeUndefined();
+  });
+
   it("applies config overrides", () => {
     const p = tuningProfile(web, { somaxconn: 4096, conntrackMax: 524288 });
     expect(value(p, "net.core.somaxconn")).toBe("4096");
