@@ -142,5 +142,5 @@ export function grafanaIni(domain: string): string {
 }
 
 export function renderYaml(doc: unknown): string {
-  return stringify(doc, { lineWidth: 0 });
+  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
