@@ -11,7 +11,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
-import { managedBy } from "../../stacks/labels";
+import { labelKeys, managedBy } from "../../stacks/labels";
 import { namespaceSpec } from "../common/namespace";
 import { httpGetProbe, livenessTiming, readinessTiming } from "../common/probes";
 import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contract";
@@ -173,9 +173,17 @@ export function directorSyncDeployment(model: DatacenterModel): Obj<k8s.types.in
             seccompProfile: { type: "RuntimeDefault" },
           },
           affinity: {
+            // Directors run no calico-node, so no pod network: keep off them.
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: labelKeys.function, operator: "NotIn", values: ["lvs"] }] },
+                ],
+              },
+            },
             podAntiAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: [
-                { labelSelector: { matchLabels: match }, topologyKey: "cmdb.private-cloud.io/rack" },
+                { labelSelector: { matchLabels: match }, topologyKey: labelKeys.rack },
               ],
             },
           },

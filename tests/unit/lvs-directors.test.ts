@@ -269,6 +269,12 @@ describe("director-sync", () => {
     ]);
   });
 
+  it("stays off the directors (they have no pod network)", () => {
+    expect(JSON.stringify(directorSyncDeployment(model))).toContain(
+      '"key":"cmdb.private-cloud.io/function","operator":"NotIn","values":["lvs"]',
+    );
+  });
+
   it("runs two replicas on different racks with probes above the floor", () => {
     const d = directorSyncDeployment(model) as unknown as {
       spec: {
