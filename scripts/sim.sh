@@ -7,7 +7,8 @@
 #   bash scripts/sim.sh down     stop everything and remove all its files
 #   bash scripts/sim.sh status   what is running
 #
-# Everything lives under $PRIVATE_CLOUD_SIM_DIR (default: <repo>/.sim).
+# Everything lives under $PRIVATE_CLOUD_SIM_DIR (default: <repo>/.sim); the
+# admin kubeconfig is $PRIVATE_CLOUD_SIM_DIR/kubeconfig.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,9 +17,12 @@ source "$repo/scripts/env.sh"
 sim="${PRIVATE_CLOUD_SIM_DIR:-$repo/.sim}"
 stack_file="$repo/Pulumi.sim.yaml"
 
-# Loopback ports, away from the defaults a developer's own cluster may use.
-readonly etcd_client_port=23790 etcd_peer_port=23800 api_port=16443
-readonly cm_port=20257 scheduler_port=20259 kwok_port=20250
+# Loopback ports, away from the defaults a developer's own cluster may use;
+# PRIVATE_CLOUD_SIM_PORT_BASE moves them all (the end-to-end tests run their
+# own simulated datacenter beside a developer's).
+base=${PRIVATE_CLOUD_SIM_PORT_BASE:-16400}
+readonly etcd_client_port=$((base + 1)) etcd_peer_port=$((base + 2)) etcd_metrics_port=$((base + 3))
+readonly api_port=$((base + 43)) kwok_port=$((base + 50)) cm_port=$((base + 57)) scheduler_port=$((base + 59))
 readonly service_cidr=10.209.0.0/16
 readonly components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -126,7 +130,7 @@ up() {
   start etcd etcd --name sim --data-dir "$sim/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_client_port" --advertise-client-urls "http://127.0.0.1:$etcd_client_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "sim=http://127.0.0.1:$etcd_peer_port" --listen-metrics-urls "http://127.0.0.1:23810"
+    --initial-cluster "sim=http://127.0.0.1:$etcd_peer_port" --listen-metrics-urls "http://127.0.0.1:$etcd_metrics_port"
   wait_for etcd 60 curl -fsS "http://127.0.0.1:$etcd_client_port/health"
 
   start kube-apiserver kube-apiserver --bind-address=127.0.0.1 --secure-port="$api_port" --advertise-address=127.0.0.1 \

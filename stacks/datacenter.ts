@@ -39,7 +39,10 @@ export interface Datacenter {
 
 function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulumi.Input<string> | undefined {
   if (options.kubeconfig !== undefined) return options.kubeconfig;
-  const file = model.config.hostAccess.kubeconfigPath;
+  // PRIVATE_CLOUD_KUBECONFIG points a host-less stack at another running
+  // cluster (the end-to-end tests' own simulated datacenter) without editing
+  // the stack file.
+  const file = process.env.PRIVATE_CLOUD_KUBECONFIG || model.config.hostAccess.kubeconfigPath;
   if (model.config.hostAccess.enabled || !file) return undefined;
   const full = path.resolve(options.projectDir ?? process.cwd(), file);
   if (!fs.existsSync(full)) {

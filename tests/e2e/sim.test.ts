@@ -1,0 +1,160 @@
+/**
+ * End to end, for real: the real pulumi CLI, language host, providers and
+ * policy pack, against a real kube-apiserver (etcd, controller-manager,
+ * scheduler, kwok nodes) started by scripts/sim.sh in a directory of its own,
+ * with a local file backend.
+ *
+ * Runs when the toolchain is present (`npm run toolchain`); in CI a missing
+ * toolchain fails the suite instead of skipping it.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { explain, missingTools, projectDir, run, toolchainEnv, type Run } from "./toolchain";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "pc-e2e-"));
+const simDir = path.join(work, "sim");
+const env = toolchainEnv({
+  PRIVATE_CLOUD_SIM_DIR: simDir,
+  PRIVATE_CLOUD_SIM_PORT_BASE: "17400",
+  PRIVATE_CLOUD_KUBECONFIG: path.join(simDir, "kubeconfig"),
+  PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+  PULUMI_CONFIG_PASSPHRASE: "private-cloud-local-only",
+});
+const missing = missingTools(env);
+const timings: Record<string, number> = {};
+
+const pulumi = (args: string[], input?: string): Run =>
+  run("pulumi", [...args, "--non-interactive"], env, input);
+const kubectl = (args: string[]): Run =>
+  run("kubectl", ["--kubeconfig", path.join(simDir, "kubeconfig"), ...args], env);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
+const kubeJson = (args: string[]): any => {
+  const r = kubectl([...args, "-o", "json"]);
+  if (r.status !== 0) throw new Error(explain(r));
+  return JSON.parse(r.stdout);
+};
+
+function ok(r: Run, what: string): Run {
+  if (r.status !== 0) throw new Error(`${what} failed: ${explain(r)}`);
+  timings[what] = r.seconds;
+  return r;
+}
+
+const suite = missing.length === 0 ? describe : process.env.CI ? describe : describe.skip;
+
+suite(
+  `end to end on the simulated datacenter${missing.length ? ` (missing: ${missing.join(", ")})` : ""}`,
+  () => {
+    beforeAll(() => {
+      if (missing.length)
+        throw new Error(`toolchain incomplete, missing ${missing.join(", ")}: run \`npm run toolchain\``);
+      fs.mkdirSync(path.join(work, "state"), { recursive: true });
+      ok(run("bash", ["scripts/sim.sh", "up"], env), "sim up");
+      ok(pulumi(["stack", "init", "sim", "--secrets-provider", "passphrase"]), "stack init sim");
+    });
+
+    afterAll(() => {
+      if (!missing.length) {
+        pulumi(["destroy", "--yes", "--stack", "sim", "--skip-preview"]);
+        run("bash", ["scripts/sim.sh", "down"], env);
+        console.log(`end-to-end wall times (s): ${JSON.stringify(timings)}`);
+      }
+      fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("previews the sim stack with the policy pack", () => {
+      const r = ok(pulumi(["preview", "--stack", "sim", "--policy-pack", "policy", "--diff"]), "preview sim");
+      expect(r.stdout).toContain("host access is off");
+      expect(r.stdout).not.toMatch(/mandatory policy violation/i);
+    });
+
+    it("applies the sim stack: the API server accepts every object", () => {
+      const r = ok(
+        pulumi(["up", "--yes", "--stack", "sim", "--policy-pack", "policy", "--skip-preview"]),
+        "up sim",
+      );
+      expect(r.stdout).toMatch(/Resources:\s*\n\s*\+ \d+ created/);
+    });
+
+    it("brings every Deployment, StatefulSet and DaemonSet to ready on kwok nodes", () => {
+      for (const kind of ["deployments", "statefulsets"]) {
+        for (const d of kubeJson(["get", kind, "-A"]).items) {
+          expect(
+            `${kind} ${d.metadata.namespace}/${d.metadata.name} ready ${d.status.readyReplicas ?? 0}`,
+          ).toBe(`${kind} ${d.metadata.namespace}/${d.metadata.name} ready ${d.spec.replicas}`);
+        }
+      }
+      for (const d of kubeJson(["get", "daemonsets", "-A"]).items) {
+        expect(d.status.desiredNumberScheduled).toBeGreaterThan(0);
+        expect(d.status.numberReady).toBe(d.status.desiredNumberScheduled);
+      }
+    });
+
+    it("schedules pods where their affinity asks (real scheduler decisions)", () => {
+      const nodes = new Map<string, Record<string, string>>(
+        kubeJson(["get", "nodes"]).items.map(
+          (n: { metadata: { name: string; labels: Record<string, string> } }) => [
+            n.metadata.name,
+            n.metadata.labels,
+          ],
+        ),
+      );
+      const fn = (node: string) => nodes.get(node)?.["cmdb.private-cloud.io/function"];
+      const pods = kubeJson(["get", "pods", "-A"]).items as {
+        metadata: { namespace: string; name: string };
+        spec: { nodeName?: string };
+      }[];
+      const placed = (ns: RegExp) =>
+        pods
+          .filter((p) => ns.test(p.metadata.namespace))
+          .map((p) => [p.metadata.name, fn(p.spec.nodeName ?? "")]);
+      const ingress = placed(/^ingress-/);
+      expect(ingress.length).toBeGreaterThan(0);
+      for (const [pod, f] of ingress) expect(`${pod} on ${f}`).toBe(`${pod} on ingress`);
+      const logging = placed(/^logging$/).filter(([pod]) => /^es-(master|data)/.test(pod as string));
+      expect(logging.length).toBeGreaterThan(0);
+      for (const [pod, f] of logging) expect(`${pod} on ${f}`).toBe(`${pod} on logging`);
+      // Ingress replicas are spread over racks.
+      const racks = new Set(
+        pods
+          .filter((p) => /^ingress-/.test(p.metadata.namespace))
+          .map((p) => nodes.get(p.spec.nodeName ?? "")?.["cmdb.private-cloud.io/rack"]),
+      );
+      expect(racks.size).toBeGreaterThanOrEqual(2);
+    });
+
+    it("reports no changes on a second up, and refresh finds no drift", () => {
+      ok(pulumi(["preview", "--stack", "sim", "--expect-no-changes"]), "preview no-op");
+      ok(pulumi(["refresh", "--yes", "--stack", "sim", "--expect-no-changes", "--skip-preview"]), "refresh");
+    });
+
+    it("refuses a broken config with the validation message and creates nothing", () => {
+      const stack = parse(fs.readFileSync(path.join(projectDir, "Pulumi.sim.yaml"), "utf8"));
+      stack.config["private-cloud:masters"].hostnames = ["sim-s1r01-01", "sim-s1r01-02"];
+      const file = path.join(work, "Pulumi.broken.yaml");
+      fs.writeFileSync(file, stringify(stack));
+      const r = pulumi(["preview", "--stack", "sim", "--config-file", file]);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout + r.stderr).toContain(
+        "private-cloud:masters.hostnames: 2 master(s) cannot keep etcd quorum through a failure (expected 3, 5 or 7)",
+      );
+      expect(r.stdout + r.stderr).not.toMatch(/\+ \d+ to create/);
+    });
+
+    it("destroys everything except what is retained", () => {
+      ok(pulumi(["destroy", "--yes", "--stack", "sim", "--skip-preview"]), "destroy sim");
+      const left = kubeJson([
+        "get",
+        "deployments,daemonsets",
+        "-A",
+        "-l",
+        "app.kubernetes.io/managed-by=private-cloud",
+      ]).items;
+      expect(left.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual([]);
+    });
+  },
+);
