@@ -6,7 +6,13 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { labelKeys, managedBy } from "../../stacks/labels";
 import { maxWorkersForCpuLimit } from "../common/sizing";
-import { httpGetProbe, livenessTiming, readinessTiming } from "../common/probes";
+import {
+  httpGetProbe,
+  livenessTiming,
+  probeFloors,
+  readinessTiming,
+  type ProbeTiming,
+} from "../common/probes";
 import { METRICS_PORT_NAME } from "./contract";
 import { appLabel, CONFIG_DIR, CONFIG_FILE, instanceLabel, RULES_DIR } from "./prometheus-config";
 import { retentionSize, type PrometheusInstance } from "./instances";
@@ -15,6 +21,16 @@ import { GRAFANA_DASHBOARDS_DIR } from "./grafana";
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Affinity = k8s.types.input.core.v1.Affinity;
+
+/**
+ * Liveness for the monitoring processes: the shared timing, starting after the
+ * platform's default warm-up, so a process still opening its files (a TSDB,
+ * Grafana's SQLite) is never restarted for being slow to start.
+ */
+export const monitoringLiveness: ProbeTiming = {
+  ...livenessTiming,
+  initialDelaySeconds: probeFloors.minWarmupSeconds,
+};
 
 export const webPorts = {
   prometheus: 9090,
@@ -166,7 +182,7 @@ export function prometheusStatefulSet(p: PrometheusWorkloadInput): k8s.types.inp
     // healthy never kills a replaying server, and no startup probe on ready
     // either — a replay longer than its window restarts it forever
     // (prometheus-operator#3211, deckhouse#2884).
-    livenessProbe: httpGetProbe("/-/healthy", "web", livenessTiming),
+    livenessProbe: httpGetProbe("/-/healthy", "web", monitoringLiveness),
     readinessProbe: httpGetProbe("/-/ready", "web", readinessTiming),
     securityContext: restrictedContainerSecurity(),
     volumeMounts: [
@@ -302,7 +318,7 @@ export function nodeExporterDaemonSet(namespace: string, image: string): k8s.typ
               env: goEnv(cpuLimitMillis),
               ports: [{ name: METRICS_PORT_NAME, containerPort: webPorts.nodeExporter, protocol: "TCP" }],
               resources: resources(50, cpuLimitMillis, 64, 180),
-              livenessProbe: httpGetProbe("/", METRICS_PORT_NAME, livenessTiming),
+              livenessProbe: httpGetProbe("/", METRICS_PORT_NAME, monitoringLiveness),
               readinessProbe: httpGetProbe("/", METRICS_PORT_NAME, readinessTiming),
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -398,7 +414,7 @@ export function kubeStateMetricsDeployment(
                 { name: "telemetry", containerPort: webPorts.kubeStateMetricsTelemetry, protocol: "TCP" },
               ],
               resources: resources(100, cpuLimitMillis, 256, 1024),
-              livenessProbe: httpGetProbe("/livez", METRICS_PORT_NAME, livenessTiming),
+              livenessProbe: httpGetProbe("/livez", METRICS_PORT_NAME, monitoringLiveness),
               readinessProbe: httpGetProbe("/readyz", "telemetry", readinessTiming),
               securityContext: restrictedContainerSecurity(),
             },
@@ -507,7 +523,7 @@ export function alertmanagerStatefulSet(a: AlertmanagerWorkloadInput): k8s.types
                 { name: "mesh-udp", containerPort: webPorts.alertmanagerMesh, protocol: "UDP" },
               ],
               resources: resources(50, cpuLimitMillis, 128, 256),
-              livenessProbe: httpGetProbe("/-/healthy", "web", livenessTiming),
+              livenessProbe: httpGetProbe("/-/healthy", "web", monitoringLiveness),
               readinessProbe: httpGetProbe("/-/ready", "web", readinessTiming),
               securityContext: restrictedContainerSecurity(),
               volumeMounts: [
@@ -586,7 +602,7 @@ export function grafanaDeployment(g: GrafanaWorkloadInput): k8s.types.input.apps
               ],
               ports: [{ name: "http", containerPort: webPorts.grafana, protocol: "TCP" }],
               resources: resources(100, cpuLimitMillis, 256, 1024),
-              livenessProbe: httpGetProbe("/api/health", "http", livenessTiming),
+              livenessProbe: httpGetProbe("/api/health", "http", monitoringLiveness),
               readinessProbe: httpGetProbe("/api/health", "http", readinessTiming),
               securityContext: restrictedContainerSecurity(),
               volumeMounts: [

@@ -15,6 +15,8 @@ import { probeFloors } from "../../components/common/probes";
 import { controlPlaneAlertRules } from "../../components/master-ha/alerts";
 import { MonitoringStack } from "../../components/monitoring-stack";
 import { projectDir } from "../helpers/config";
+import { allPolicies } from "../../policy/policies";
+import { evaluate, fromRecorded } from "../policy/harness";
 
 const model = loadStackFile(path.join(projectDir, "Pulumi.dc-a.yaml"));
 const NAME = "dc-a-monitoring";
@@ -283,6 +285,15 @@ describe("Grafana", () => {
       "pc-elasticsearch.json",
       "pc-nodes.json",
     ]);
+  });
+});
+
+describe("the policy pack", () => {
+  it("finds no mandatory violation in the stack (probes, resources, images, privileges, spread)", async () => {
+    const violations = await evaluate(allPolicies(), fromRecorded(records));
+    expect(violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy}: ${v.message}`)).toEqual(
+      [],
+    );
   });
 });
 
