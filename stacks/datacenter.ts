@@ -9,8 +9,11 @@ import * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "./model";
 import { MasterHA } from "../components/master-ha";
 import { MinionPool } from "../components/minion-pool";
+import { CalicoBGP, calicoRuleGroups, calicoScrapeConfigs } from "../components/calico-bgp";
+import { FullnatLVS, lvsDashboard, lvsRuleGroups, lvsScrapeConfigs } from "../components/fullnat-lvs";
 import { IngressTier, ingressAlertRules } from "../components/ingress-tier";
 import { LoggingStack } from "../components/logging-stack";
+import { MonitoringStack } from "../components/monitoring-stack";
 import type { RuleGroup } from "../components/common/alerts";
 
 export interface DatacenterOptions {
@@ -30,7 +33,11 @@ export interface Datacenter {
   readonly masters: MasterHA;
   readonly minions: MinionPool;
   readonly provider: k8s.Provider;
+  readonly calico: CalicoBGP;
+  /** The FULLNAT LVS tier (absent when the datacenter has no `lvs` section). */
+  readonly lvs: FullnatLVS | undefined;
   readonly logging: LoggingStack;
+  readonly monitoring: MonitoringStack;
   /** One ingress tier per configured business, in config order. */
   readonly ingress: IngressTier[];
   /** Alert rules contributed by every component, for the monitoring stack. */
@@ -85,6 +92,16 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
     opts,
   );
 
+  // Pod networking first: nothing else gets an address without it.
+  const calico = new CalicoBGP(`${dc}-calico`, { model, nodesReady: [minions] }, opts);
+  const lvs = model.config.lvs
+    ? new FullnatLVS(
+        `${dc}-lvs`,
+        { model, sshPrivateKey: options.sshPrivateKey },
+        { ...opts, dependsOn: [calico] },
+      )
+    : undefined;
+
   const protectData = model.config.datacenter.protectData;
   const logging = new LoggingStack(`${dc}-logging`, { model, protectData }, opts);
   const ingress = model.config.businesses.map(
@@ -104,13 +121,30 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
       ),
   );
 
-  return {
-    model,
-    masters,
-    minions,
-    provider,
-    logging,
-    ingress,
-    ruleGroups: [...masters.alertRules, ...ingressAlertRules(), ...logging.alertRules],
-  };
+  // Every component's alert rules, scrape jobs and dashboards meet here.
+  const ruleGroups = [
+    ...masters.alertRules,
+    ...calicoRuleGroups(),
+    ...(lvs ? lvsRuleGroups() : []),
+    ...ingressAlertRules(),
+    ...logging.alertRules,
+  ];
+  const monitoring = new MonitoringStack(
+    `${dc}-monitoring`,
+    {
+      model,
+      protectData,
+      ruleGroups,
+      scrapeConfigs: {
+        infra: [...calicoScrapeConfigs(), ...(lvs ? lvsScrapeConfigs(model) : []), ...logging.scrapeConfigs],
+      },
+      dashboards: [
+        ...(lvs ? [{ folder: "platform", dashboard: lvsDashboard() }] : []),
+        ...logging.dashboards.map((d) => ({ folder: "platform", dashboard: d })),
+      ],
+    },
+    opts,
+  );
+
+  return { model, masters, minions, provider, calico, lvs, logging, ingress, monitoring, ruleGroups };
 }

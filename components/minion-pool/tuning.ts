@@ -105,6 +105,12 @@ export function tuningProfile(cls: MachineClass, overrides: TuningOverrides = {}
         "every forwarded pod connection is tracked (seed part 3); a full table drops new connections, so size it from RAM and alert at 75%",
     },
     {
+      key: "net.netfilter.nf_conntrack_tcp_be_liberal",
+      value: "1",
+      reason:
+        "LVS traffic to pods is untracked (Calico doNotTrack), so pod replies look out-of-window to conntrack; liberal mode keeps them valid, and kube-proxy then skips its drop-INVALID rule (kubernetes/kubernetes#120412)",
+    },
+    {
       key: "vm.swappiness",
       value: "0",
       reason:

@@ -48,6 +48,7 @@ describe("tuningProfile", () => {
     ["net.core.netdev_max_backlog", "16384", "16384"],
     ["net.netfilter.nf_conntrack_max", "2097152", "2097152"],
     ["vm.swappiness", "0", "0"],
+    ["net.netfilter.nf_conntrack_tcp_be_liberal", "1", "1"],
   ])("%s: web %s, ingress %s", (key, w, i) => {
     expect(value(tuningProfile(web), key)).toBe(w);
     expect(value(tuningProfile(ingress), key)).toBe(i);
@@ -79,7 +80,7 @@ describe("tuningProfile", () => {
     expect(text).toContain("rps ffffff\n");
     expect(text).toContain("module toa\n");
     expect(text).toContain("swap off\n");
-    expect(text.split("\n").filter((l) => l.startsWith("sysctl")).length).toBe(7);
+    expect(text.split("\n").filter((l) => l.startsWith("sysctl")).length).toBe(8);
   });
 });
 
