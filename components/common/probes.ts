@@ -38,8 +38,17 @@ export interface ProbeTiming {
   readonly initialDelaySeconds?: number;
 }
 
-/** Liveness: slow to give up (a busy process is not a dead one). */
-export const livenessTiming: ProbeTiming = { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
+/**
+ * Liveness: slow to give up (a busy process is not a dead one), and silent for
+ * the default warm-up, so a workload without a startup probe is not killed
+ * while it starts.
+ */
+export const livenessTiming: ProbeTiming = {
+  periodSeconds: 10,
+  timeoutSeconds: 5,
+  failureThreshold: 6,
+  initialDelaySeconds: probeFloors.minWarmupSeconds,
+};
 /** Readiness: quick to notice, but not on a single slow answer. */
 export const readinessTiming: ProbeTiming = { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 };
 

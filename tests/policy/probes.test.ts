@@ -54,7 +54,11 @@ describe("probe-timeouts", () => {
     ],
     [
       "liveness without a startup probe or initial delay",
-      (rs) => delete container(rs, "shop-nginx").startupProbe,
+      (rs) => {
+        const c = container(rs, "shop-nginx");
+        delete c.startupProbe;
+        delete c.livenessProbe.initialDelaySeconds;
+      },
       [
         `${C}: livenessProbe starts after initialDelaySeconds 0 (default) with no startupProbe, before the declared warm-up (${warmupAnnotation}) 30s — add a startupProbe covering the warm-up or set initialDelaySeconds >= 30`,
       ],
