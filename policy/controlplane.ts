@@ -125,6 +125,20 @@ const notEquals =
   (flag: string, bad: string, fix: string, cis: string): Check =>
   (argv) =>
     flagValue(argv, flag) === bad ? `${flag} is ${bad} — ${fix} (${cis})` : undefined;
+/**
+ * CIS 1.3.7 / 1.4.2 ask for 127.0.0.1. We bind the controller-manager and
+ * scheduler to the master's own address instead, so Prometheus can scrape
+ * their (authenticated, authorized) secure port; what the benchmark guards
+ * against, listening on every interface, is still refused.
+ */
+const notWildcard =
+  (flag: string, cis: string): Check =>
+  (argv) => {
+    const v = flagValue(argv, flag);
+    return v && !["0.0.0.0", "::", "[::]"].includes(v)
+      ? undefined
+      : `${flag} is ${v ?? "unset (all interfaces)"} — bind to 127.0.0.1 or the master's own address (${cis})`;
+  };
 const present =
   (flag: string, cis: string): Check =>
   (argv) =>
@@ -190,7 +204,7 @@ export function controlPlaneChecks(cfg: Config): Record<string, readonly Check[]
       equals("--use-service-account-credentials", "true", "CIS 1.3.3"),
       present("--service-account-private-key-file", "CIS 1.3.4"),
       present("--root-ca-file", "CIS 1.3.5"),
-      equals("--bind-address", "127.0.0.1", "CIS 1.3.7"),
+      notWildcard("--bind-address", "CIS 1.3.7"),
       notEquals(
         "--leader-elect",
         "false",
@@ -200,7 +214,7 @@ export function controlPlaneChecks(cfg: Config): Record<string, readonly Check[]
     ],
     "kube-scheduler": [
       equals("--profiling", "false", "CIS 1.4.1"),
-      equals("--bind-address", "127.0.0.1", "CIS 1.4.2"),
+      notWildcard("--bind-address", "CIS 1.4.2"),
       notEquals(
         "--leader-elect",
         "false",

@@ -163,7 +163,9 @@ export function etcdManifest({ model, host }: MasterContext): Pod {
     // "new" only matters on first start; an existing data dir ignores it.
     "initial-cluster-state": "new",
     "initial-cluster-token": `etcd-${model.name}`,
-    "listen-metrics-urls": `http://127.0.0.1:${ports.etcdMetrics}`,
+    // Metrics (no keys, no data) on the master's address too, for Prometheus;
+    // the client and peer ports stay TLS with certificate auth.
+    "listen-metrics-urls": `http://127.0.0.1:${ports.etcdMetrics},http://${host.ip}:${ports.etcdMetrics}`,
     // CIS 2.1-2.6: client and peer TLS with certificate auth, no self-signed auto TLS.
     "client-cert-auth": true,
     "trusted-ca-file": `${pki}/ca.crt`,
@@ -282,14 +284,17 @@ export function apiServerManifest({ model, host }: MasterContext): Pod {
   );
 }
 
-export function controllerManagerManifest({ model }: MasterContext): Pod {
+export function controllerManagerManifest({ model, host }: MasterContext): Pod {
   const pki = paths.pki;
   const kubeconfig = paths.controllerManagerKubeconfig;
   const args = flags({
     kubeconfig,
     "authentication-kubeconfig": kubeconfig,
     "authorization-kubeconfig": kubeconfig,
-    "bind-address": "127.0.0.1", // CIS 1.3.7
+    // CIS 1.3.7 asks for 127.0.0.1; the master's own address keeps the secure
+    // port off every other interface while Prometheus can still scrape it
+    // (authenticated and authorized), and the down/flapping alerts can work.
+    "bind-address": host.ip,
     "leader-elect": true, // three or five masters, one active (seed part 1)
     profiling: false, // CIS 1.3.2
     "use-service-account-credentials": true, // CIS 1.3.3
@@ -315,8 +320,8 @@ export function controllerManagerManifest({ model }: MasterContext): Pod {
         image: imagesFor(model).kubeControllerManager,
         command: ["kube-controller-manager", ...args],
         resources: { requests: { cpu: "200m", memory: "512Mi" } },
-        livenessProbe: probe("/healthz", ports.controllerManager, "HTTPS", controlPlaneLiveness),
-        startupProbe: probe("/healthz", ports.controllerManager, "HTTPS", controlPlaneStartup),
+        livenessProbe: probe("/healthz", ports.controllerManager, "HTTPS", controlPlaneLiveness, host.ip),
+        startupProbe: probe("/healthz", ports.controllerManager, "HTTPS", controlPlaneStartup, host.ip),
         volumeMounts: [
           { name: "k8s-certs", mountPath: pki, readOnly: true },
           { name: "kubeconfig", mountPath: kubeconfig, readOnly: true },
@@ -327,13 +332,13 @@ export function controllerManagerManifest({ model }: MasterContext): Pod {
   );
 }
 
-export function schedulerManifest({ model }: MasterContext): Pod {
+export function schedulerManifest({ model, host }: MasterContext): Pod {
   const kubeconfig = paths.schedulerKubeconfig;
   const args = flags({
     kubeconfig,
     "authentication-kubeconfig": kubeconfig,
     "authorization-kubeconfig": kubeconfig,
-    "bind-address": "127.0.0.1", // CIS 1.4.2
+    "bind-address": host.ip, // CIS 1.4.2 asks for 127.0.0.1: see the controller-manager
     "leader-elect": true,
     profiling: false, // CIS 1.4.1
     "tls-min-version": tlsMinVersion,
@@ -347,9 +352,9 @@ export function schedulerManifest({ model }: MasterContext): Pod {
         image: imagesFor(model).kubeScheduler,
         command: ["kube-scheduler", ...args],
         resources: { requests: { cpu: "100m", memory: "256Mi" } },
-        livenessProbe: probe("/livez", ports.scheduler, "HTTPS", controlPlaneLiveness),
-        startupProbe: probe("/livez", ports.scheduler, "HTTPS", controlPlaneStartup),
-        readinessProbe: probe("/readyz", ports.scheduler, "HTTPS", controlPlaneReadiness),
+        livenessProbe: probe("/livez", ports.scheduler, "HTTPS", controlPlaneLiveness, host.ip),
+        startupProbe: probe("/livez", ports.scheduler, "HTTPS", controlPlaneStartup, host.ip),
+        readinessProbe: probe("/readyz", ports.scheduler, "HTTPS", controlPlaneReadiness, host.ip),
         volumeMounts: [{ name: "kubeconfig", mountPath: kubeconfig, readOnly: true }],
       },
     ],

@@ -144,7 +144,7 @@ describe("control-plane-flags", () => {
     [
       "scheduler on every address",
       replaced("kube-scheduler", "--bind-address", "0.0.0.0"),
-      `static Pod kube-system/kube-scheduler container kube-scheduler ${src("kube-scheduler")}: --bind-address is 0.0.0.0 — set --bind-address=127.0.0.1 (CIS 1.4.2)`,
+      `static Pod kube-system/kube-scheduler container kube-scheduler ${src("kube-scheduler")}: --bind-address is 0.0.0.0 — bind to 127.0.0.1 or the master's own address (CIS 1.4.2)`,
     ],
     [
       "etcd auto TLS",

@@ -95,12 +95,17 @@ describe.each([
 ] as const)("%s static Pod", (name, build, port, path) => {
   const pod = plain(build(ctx));
   it("elects a leader among the masters", () => expect(flag(pod, "leader-elect")).toBe("true"));
-  it("has profiling off and binds to loopback", () => {
+  it("has profiling off and binds to the master's own address only (scrapable, not all interfaces)", () => {
     expect(flag(pod, "profiling")).toBe("false");
-    expect(flag(pod, "bind-address")).toBe("127.0.0.1");
+    expect(flag(pod, "bind-address")).toBe("10.16.1.12");
   });
-  it("probes its health endpoint over HTTPS", () => {
-    expect(container(pod).livenessProbe.httpGet).toMatchObject({ path, port, scheme: "HTTPS" });
+  it("probes its health endpoint over HTTPS on that address", () => {
+    expect(container(pod).livenessProbe.httpGet).toMatchObject({
+      path,
+      port,
+      scheme: "HTTPS",
+      host: "10.16.1.12",
+    });
   });
   it("is named and prioritised", () => {
     expect(pod.metadata?.name).toBe(name);
