@@ -199,12 +199,27 @@ ensure_piece() {
   tc_build_atomic "$piece" "$key" "$fn" "$@"
 }
 
+# version_at_least MIN ACTUAL
+version_at_least() { [[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" == "$1" ]]; }
+
 # An official CLI on PATH is used only if it is at least the Node SDK's version.
 pulumi_on_path_ok() {
   local v
   v=$("$1" version 2>/dev/null | sed 's/^v//; s/[-+].*//') || return 1
-  if [[ "$(printf '%s\n%s\n' "$PULUMI_MIN_VERSION" "$v" | sort -V | head -n1)" != "$PULUMI_MIN_VERSION" ]]; then
+  if ! version_at_least "$PULUMI_MIN_VERSION" "$v"; then
     tc_warn "  $1 is $v, older than $PULUMI_MIN_VERSION: building $PULUMI_VERSION instead"
+    return 1
+  fi
+}
+
+# An etcd on PATH (Debian's etcd-server is 3.4) is used only if it is 3.5 or
+# newer, the oldest etcd that Kubernetes 1.34 supports.
+ETCD_MIN_VERSION=3.5.0
+etcd_on_path_ok() {
+  local v
+  v=$("$1" --version 2>/dev/null | sed -n 's/^etcd Version: //p') || return 1
+  if [[ -z "$v" ]] || ! version_at_least "$ETCD_MIN_VERSION" "$v"; then
+    tc_warn "  $1 is ${v:-of unknown version}, older than $ETCD_MIN_VERSION: building $ETCD_VERSION instead"
     return 1
   fi
 }
@@ -301,7 +316,7 @@ piece_kubernetes() {
 piece_etcd() {
   local dir="$REPO_ROOT/toolchain/etcd"
   check_wrapper_pin "$dir" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
-  ensure_piece etcd "$(wrapper_key "$ETCD_VERSION" "$dir")" "etcd" build_etcd "$dir"
+  PIECE_PATH_CHECK=etcd_on_path_ok ensure_piece etcd "$(wrapper_key "$ETCD_VERSION" "$dir")" "etcd" build_etcd "$dir"
 }
 build_etcd() {
   # The main package is the server module root, so the binary would be named
