@@ -150,7 +150,7 @@ up() {
   start kube-scheduler kube-scheduler --kubeconfig="$sim/scheduler.kubeconfig" \
     --authentication-kubeconfig="$sim/scheduler.kubeconfig" --authorization-kubeconfig="$sim/scheduler.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false
-  start kwok kwok --kubeconfig="$sim/kwok.kubeconfig" --manage-all-nodes=false \
+  start kwok kwok --kubeconfig="$sim/kwok.kubeconfig" --config="$repo/scripts/sim-kwok.yaml" --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --manage-nodes-with-label-selector= \
     --manage-single-node= --cidr=10.208.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
     --server-address="127.0.0.1:$kwok_port"
