@@ -17,6 +17,9 @@
 #   TOOLCHAIN_SKIP_SMOKE=1    skip the `pulumi up` smoke test (version checks still run)
 #   TOOLCHAIN_IGNORE_PATH=1   build every piece even if a tool is already on PATH
 #   TOOLCHAIN_PIECES="pulumi kubernetes ..."  only these pieces (names below)
+# The functions below are called through main, tc_step and ensure_piece; with
+# the `exit` after main, shellcheck wrongly reports them unreachable (SC2317).
+# shellcheck disable=SC2317
 set -euo pipefail
 
 # ---------------------------------------------------------------------------
@@ -34,6 +37,9 @@ PULUMI_MIN_VERSION=3.270.0
 # sdk/v3 v3.68.0 is the newest served sdk/v3 release that still carries the
 # host as a package (sdk/v3/nodejs/cmd/pulumi-language-nodejs); it speaks the
 # same LanguageRuntime gRPC protocol, and the CLI falls back for RPCs it lacks.
+# It lacks RunPlugin, which this CLI uses to start Node.js policy packs, so a
+# small front host of ours (toolchain/nodejs-host, built against sdk/v3
+# $PULUMI_VERSION) forwards every call to it and implements RunPlugin.
 PULUMI_LANGUAGE_NODEJS_VERSION=v3.68.0
 # Kubernetes provider: the proxy serves exactly one pseudo-version of
 # provider/v4 (commit f47bc2d6f199 of 2026-01-15, after release 4.24.0 and
@@ -55,6 +61,7 @@ KWOK_VERSION=v0.8.0
 NPM_PULUMI_VERSION=3.270.0
 NPM_KUBERNETES_VERSION=4.34.2
 NPM_RANDOM_VERSION=4.21.2
+NPM_POLICY_VERSION=1.21.0
 # Not buildable here (the proxy refuses these modules at every version and
 # commit): github.com/pulumi/pulumi-random/provider/v4 (plus its fork
 # github.com/pulumi/terraform-provider-random) and
@@ -234,11 +241,26 @@ piece_pulumi() {
 }
 
 piece_language_nodejs() {
-  local dir="$REPO_ROOT/toolchain/language-nodejs"
+  local dir="$REPO_ROOT/toolchain/language-nodejs" front="$REPO_ROOT/toolchain/nodejs-host"
   check_wrapper_pin "$dir" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_LANGUAGE_NODEJS_VERSION"
-  ensure_piece language-nodejs "$(wrapper_key "$PULUMI_LANGUAGE_NODEJS_VERSION" "$dir")" "pulumi-language-nodejs" \
-    build_wrapper "$dir" "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_NODEJS_VERSION" \
-    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  check_wrapper_pin "$front" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_VERSION"
+  local key
+  key="$(wrapper_key "$PULUMI_LANGUAGE_NODEJS_VERSION" "$dir")-$(cat "$front"/go.mod "$front"/go.sum "$front"/*.go | sha256sum | cut -c1-8)"
+  ensure_piece language-nodejs "$key" "pulumi-language-nodejs" build_language_nodejs "$dir" "$front"
+}
+# The upstream host (sdk/v3 v3.68.0) as pulumi-language-nodejs-upstream, and
+# our front host (toolchain/nodejs-host) as pulumi-language-nodejs: it forwards
+# to the upstream host and adds RunPlugin, which the current CLI uses to start
+# Node.js policy packs.
+build_language_nodejs() {
+  local stage=$1 dir=$2 front=$3
+  cd "$dir"
+  go mod download
+  "${GO_BUILD[@]}" -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_NODEJS_VERSION" \
+    -o "$stage/bin/pulumi-language-nodejs-upstream" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  cd "$front"
+  go mod download
+  "${GO_BUILD[@]}" -ldflags "-s -w" -o "$stage/bin/pulumi-language-nodejs" .
 }
 
 piece_shims() {
@@ -355,7 +377,8 @@ verify_versions() {
 
 # A real `pulumi up` with a local file backend and a passphrase secrets
 # provider: a TypeScript program through the language host, a dynamic-provider
-# resource (our pulumi-resource-pulumi-nodejs shim), a Kubernetes ConfigMap
+# resource (our pulumi-resource-pulumi-nodejs shim), a policy pack (through
+# the language host's RunPlugin), a Kubernetes ConfigMap
 # through the ambient kubernetes provider (rendered to YAML, no cluster
 # needed), and a RandomString when pulumi-resource-random is on PATH.
 verify_smoke() {
@@ -388,7 +411,8 @@ EOF
     cat >tsconfig.json <<'EOF'
 { "compilerOptions": { "strict": true, "target": "es2020", "module": "commonjs", "moduleResolution": "node", "skipLibCheck": true } }
 EOF
-    local -a pkgs=("@pulumi/pulumi@$NPM_PULUMI_VERSION" "@pulumi/kubernetes@$NPM_KUBERNETES_VERSION" typescript@5 @types/node@20)
+    local -a pkgs=("@pulumi/pulumi@$NPM_PULUMI_VERSION" "@pulumi/kubernetes@$NPM_KUBERNETES_VERSION"
+      "@pulumi/policy@$NPM_POLICY_VERSION" typescript@5 @types/node@20)
     if ((have_random)); then pkgs+=("@pulumi/random@$NPM_RANDOM_VERSION"); fi
     tc_log "  npm install ${pkgs[*]} (--ignore-scripts)"
     npm install --ignore-scripts --no-audit --no-fund --loglevel=error "${pkgs[@]}" >npm.log 2>&1 || {
@@ -431,9 +455,33 @@ export const randomLength = new random.RandomString("smoke", { length: 12 }).res
 EOF
       fi
     } >index.ts
+    # A policy pack sharing the program's node_modules: one advisory policy
+    # that reports every ConfigMap, so the output proves the pack ran.
+    mkdir -p ../policy
+    ln -s ../proj/node_modules ../policy/node_modules
+    cp tsconfig.json ../policy/
+    printf 'runtime: nodejs\ndescription: toolchain smoke policy\n' >../policy/PulumiPolicy.yaml
+    printf '{ "name": "smoke-policy", "version": "0.0.1", "private": true, "main": "index.ts" }\n' >../policy/package.json
+    cat >../policy/index.ts <<'EOF'
+import { PolicyPack } from "@pulumi/policy";
+new PolicyPack("smoke-policy", {
+  policies: [{
+    name: "smoke-sees-configmaps",
+    description: "Reports each ConfigMap (proves the policy pack runs)",
+    enforcementLevel: "advisory",
+    validateResource: (args, reportViolation) => {
+      if (args.type === "kubernetes:core/v1:ConfigMap") { reportViolation("smoke policy saw " + args.name); }
+    },
+  }],
+});
+EOF
     pulumi login "file://$tmp/state"
     pulumi stack init smoke --secrets-provider passphrase
-    pulumi up --yes --skip-preview --non-interactive
+    pulumi up --yes --skip-preview --non-interactive --policy-pack ../policy | tee up.log
+    grep -q 'smoke policy saw smoke' up.log || {
+      echo "the smoke policy pack did not report the ConfigMap" >&2
+      exit 1
+    }
     pulumi stack output --json
     [[ "$(pulumi stack output echoed)" == hello ]]
     grep -rq 'hello: world' rendered
@@ -497,4 +545,6 @@ main() {
   tc_log "ready: run 'source scripts/env.sh' to put the toolchain on PATH"
 }
 
-main "$@"
+# `exit` on the same line: bash reads a script as it runs, so an edit made
+# while it runs must not be read after main returns.
+main "$@"; exit
