@@ -501,6 +501,13 @@ EOF
 main() {
   TC_UNAVAILABLE=()
   mkdir -p "$TC_BIN"
+  # One run at a time per cache (a developer and CI on the same machine):
+  # builds stage in the cache and a second run would clear the first one's.
+  exec 9>"$TC_ROOT/.lock"
+  if ! flock -n 9; then
+    tc_log "another toolchain.sh run holds $TC_ROOT/.lock; waiting for it"
+    flock 9
+  fi
   tc_log "cache: $TC_ROOT"
   if want debian; then
     if [[ "${TOOLCHAIN_SKIP_APT:-0}" == 1 ]]; then
