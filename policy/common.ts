@@ -13,7 +13,15 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import type { K8sResource } from "./k8s";
+import {
+  indexConfigMaps,
+  runningContainers,
+  workloadOf,
+  type ConfigMaps,
+  type Container,
+  type K8sResource,
+  type Workload,
+} from "./k8s";
 
 export type { EnforcementLevel, ReportViolation, ResourceValidationPolicy, StackValidationPolicy };
 
@@ -75,4 +83,37 @@ export function configOf<T extends Readonly<Record<string, Setting>>>(
 /** The engine's resources (stack policies) and resource args both fit our view. */
 export function asK8s(r: ResourceValidationArgs | PolicyResource): K8sResource {
   return { type: r.type, name: r.name, urn: r.urn, props: r.props as Record<string, unknown> };
+}
+
+/**
+ * A stack policy that judges every running container of every workload, with
+ * the stack's ConfigMaps at hand: what a container runs with (worker counts,
+ * drain timings) is often set in a ConfigMap it mounts or points at.
+ */
+export function containerStackPolicy<T extends Readonly<Record<string, Setting>>>(
+  policy: {
+    readonly name: string;
+    readonly description: string;
+    readonly settings: T;
+    readonly problems: (w: Workload, c: Container, cms: ConfigMaps, cfg: ConfigOf<T>) => readonly string[];
+  },
+  enforcementLevel: EnforcementLevel,
+): StackValidationPolicy {
+  return {
+    name: policy.name,
+    description: policy.description,
+    enforcementLevel,
+    configSchema: configSchema(policy.settings),
+    validateStack: (args, reportViolation) => {
+      const cfg = configOf(args, policy.settings);
+      const resources = args.resources.map(asK8s);
+      const cms = indexConfigMaps(resources);
+      for (const r of resources) {
+        const w = workloadOf(r);
+        if (!w) continue;
+        for (const c of runningContainers(w.spec))
+          for (const m of policy.problems(w, c, cms, cfg)) reportViolation(m, r.urn);
+      }
+    },
+  };
 }

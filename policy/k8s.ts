@@ -273,3 +273,16 @@ export function mapSelects(
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
+
+/** ConfigMaps of the stack by `namespace/name`. */
+export type ConfigMaps = ReadonlyMap<string, Readonly<Record<string, string>>>;
+
+export function indexConfigMaps(resources: readonly K8sResource[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const r of resources) {
+    if (kindOf(r.type) !== "ConfigMap") continue;
+    const data = (r.props.data ?? {}) as Record<string, string>;
+    out.set(`${namespaceOf(metadataOf(r))}/${objectName(r)}`, data);
+  }
+  return out;
+}

@@ -10,14 +10,12 @@
  */
 import { gracefulTermination } from "../components/common/sizing";
 import {
-  asK8s,
-  configOf,
-  configSchema,
+  containerStackPolicy,
   type ConfigOf,
   type EnforcementLevel,
   type StackValidationPolicy,
 } from "./common";
-import { runningContainers, subject, workloadOf, type Container, type Workload } from "./k8s";
+import { subject, type Container, type Workload } from "./k8s";
 import {
   durationSeconds,
   flagValue,
@@ -25,14 +23,7 @@ import {
   nginxMainDirective,
   preStopWaitSeconds,
 } from "./parsers";
-import {
-  expandedArgv,
-  indexConfigMaps,
-  isIngressNginx,
-  isNginx,
-  mountedFiles,
-  type ConfigMaps,
-} from "./workers";
+import { expandedArgv, isIngressNginx, isNginx, mountedFiles, type ConfigMaps } from "./workers";
 
 /** The LVS tier's defaults (private-cloud:lvs healthCheckIntervalSeconds 2 × healthCheckFailures 3). */
 const lvsDefault = gracefulTermination(2, 3);
@@ -125,22 +116,14 @@ export function terminationProblems(w: Workload, c: Container, cms: ConfigMaps, 
 export function gracefulTerminationPolicy(
   enforcementLevel: EnforcementLevel = "mandatory",
 ): StackValidationPolicy {
-  return {
-    name: "graceful-termination",
-    description:
-      "LB-backed proxies (nginx, ingress-nginx) wait in preStop for the LVS health check to take them out, and terminationGracePeriodSeconds >= preStop wait + the server's shutdown timeout.",
-    enforcementLevel,
-    configSchema: configSchema(terminationSettings),
-    validateStack: (args, reportViolation) => {
-      const cfg = configOf(args, terminationSettings);
-      const resources = args.resources.map(asK8s);
-      const cms = indexConfigMaps(resources);
-      for (const r of resources) {
-        const w = workloadOf(r);
-        if (!w) continue;
-        for (const c of runningContainers(w.spec))
-          for (const m of terminationProblems(w, c, cms, cfg)) reportViolation(m, r.urn);
-      }
+  return containerStackPolicy(
+    {
+      name: "graceful-termination",
+      description:
+        "LB-backed proxies (nginx, ingress-nginx) wait in preStop for the LVS health check to take them out, and terminationGracePeriodSeconds >= preStop wait + the server's shutdown timeout.",
+      settings: terminationSettings,
+      problems: terminationProblems,
     },
-  };
+    enforcementLevel,
+  );
 }

@@ -13,25 +13,12 @@
  */
 import { elasticsearchSizing, jvmActiveProcessors, maxWorkersForCpuLimit } from "../components/common/sizing";
 import {
-  asK8s,
-  configOf,
-  configSchema,
+  containerStackPolicy,
   type ConfigOf,
   type EnforcementLevel,
   type StackValidationPolicy,
 } from "./common";
-import {
-  kindOf,
-  namespaceOf,
-  objectName,
-  metadataOf,
-  runningContainers,
-  subject,
-  workloadOf,
-  type Container,
-  type K8sResource,
-  type Workload,
-} from "./k8s";
+import { subject, type ConfigMaps, type Container, type Workload } from "./k8s";
 import {
   argvOf,
   cpuMillis,
@@ -68,18 +55,7 @@ export const workerSettings = {
 
 type Config = ConfigOf<typeof workerSettings>;
 
-/** ConfigMaps of the stack by `namespace/name`. */
-export type ConfigMaps = ReadonlyMap<string, Readonly<Record<string, string>>>;
-
-export function indexConfigMaps(resources: readonly K8sResource[]): Map<string, Record<string, string>> {
-  const out = new Map<string, Record<string, string>>();
-  for (const r of resources) {
-    if (kindOf(r.type) !== "ConfigMap") continue;
-    const data = (r.props.data ?? {}) as Record<string, string>;
-    out.set(`${namespaceOf(metadataOf(r))}/${objectName(r)}`, data);
-  }
-  return out;
-}
+export { indexConfigMaps, type ConfigMaps } from "./k8s";
 
 /** A value with where it came from, for the message. */
 interface Sourced<T> {
@@ -313,22 +289,14 @@ export function workerProblems(w: Workload, c: Container, cms: ConfigMaps, cfg: 
 export function cpuLimitWorkerConsistency(
   enforcementLevel: EnforcementLevel = "mandatory",
 ): StackValidationPolicy {
-  return {
-    name: "cpu-limit-worker-consistency",
-    description:
-      "nginx worker_processes, Elasticsearch node.processors/thread pools and JVM ActiveProcessorCount do not exceed the container's CPU limit (ceil), wherever they are set (ConfigMap, args, env); 'auto' is refused where the process cannot see the cgroup limit.",
-    enforcementLevel,
-    configSchema: configSchema(workerSettings),
-    validateStack: (args, reportViolation) => {
-      const cfg = configOf(args, workerSettings);
-      const resources = args.resources.map(asK8s);
-      const cms = indexConfigMaps(resources);
-      for (const r of resources) {
-        const w = workloadOf(r);
-        if (!w) continue;
-        for (const c of runningContainers(w.spec))
-          for (const m of workerProblems(w, c, cms, cfg)) reportViolation(m, r.urn);
-      }
+  return containerStackPolicy(
+    {
+      name: "cpu-limit-worker-consistency",
+      description:
+        "nginx worker_processes, Elasticsearch node.processors/thread pools and JVM ActiveProcessorCount do not exceed the container's CPU limit (ceil), wherever they are set (ConfigMap, args, env); 'auto' is refused where the process cannot see the cgroup limit.",
+      settings: workerSettings,
+      problems: workerProblems,
     },
-  };
+    enforcementLevel,
+  );
 }
