@@ -2,8 +2,14 @@
  * `npm run bench`: how the program scales. For dc-a (its checked-in CMDB
  * export) and a generated 1,000-minion datacenter it measures validation
  * time, the program's run time under Pulumi mocks, the number of resources it
- * registers, and peak memory. Each case runs in its own process so one does
- * not warm the other. Numbers go to stdout as a table and, with --json, as JSON.
+ * registers, peak memory, and the time the whole policy pack takes over every
+ * resource (median of 5 rounds). Each case runs in its own process so one
+ * does not warm the other (Pulumi's mock runtime is per process too). Numbers
+ * go to stdout as a table and, with --json, as JSON.
+ *
+ * What `pulumi preview --policy-pack policy` adds on top of the pack itself
+ * (the analyzer process, ts-node compiling the pack, gRPC per resource) needs
+ * the real CLI and is measured by the end-to-end suite.
  *
  * Targets (checked here, never by timed assertions in tests): a 1,000-minion
  * datacenter registers fewer than 300 resources and runs in under 30 s.
@@ -22,7 +28,13 @@ interface Result {
   readonly programMs: number;
   /** Peak resident memory of the case's process, MiB. */
   readonly maxRssMiB: number;
+  /** Median of POLICY_ROUNDS evaluations of every policy over every resource, ms. */
+  readonly policyPackMs: number;
+  readonly mandatoryViolations: number;
+  readonly advisoryViolations: number;
 }
+
+const POLICY_ROUNDS = 5;
 
 const TARGETS = { maxResourcesAt1000: 300, maxProgramMsAt1000: 30_000 };
 
@@ -32,6 +44,8 @@ async function one(kind: string): Promise<Result> {
   const { runMocked } = await import("../tests/helpers/pulumi");
   const { commandOutputs } = await import("../tests/helpers/kubeconfig");
   const { deployDatacenter } = await import("../stacks/datacenter");
+  const { allPolicies } = await import("../policy/policies");
+  const { evaluate, fromRecorded } = await import("../tests/policy/harness");
   const t0 = performance.now();
   const model =
     kind === "dc-a"
@@ -43,6 +57,16 @@ async function one(kind: string): Promise<Result> {
     outputs: commandOutputs,
   });
   const t2 = performance.now();
+  const resources = fromRecorded(records);
+  const policies = allPolicies();
+  const rounds: number[] = [];
+  let violations: Awaited<ReturnType<typeof evaluate>> = [];
+  for (let i = 0; i < POLICY_ROUNDS; i++) {
+    const s = performance.now();
+    violations = await evaluate(policies, resources);
+    rounds.push(performance.now() - s);
+  }
+  rounds.sort((a, b) => a - b);
   return {
     case: kind,
     minions: model.minions.length,
@@ -52,6 +76,9 @@ async function one(kind: string): Promise<Result> {
     validateMs: Math.round(t1 - t0),
     programMs: Math.round(t2 - t1),
     maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    policyPackMs: Math.round(rounds[Math.floor(POLICY_ROUNDS / 2)] * 10) / 10,
+    mandatoryViolations: violations.filter((v) => v.level === "mandatory").length,
+    advisoryViolations: violations.filter((v) => v.level === "advisory").length,
   };
 }
 
@@ -90,6 +117,10 @@ function main(): void {
     failures.push(
       `1,000 minions took ${big.programMs} ms under mocks (target <= ${TARGETS.maxProgramMsAt1000})`,
     );
+  for (const r of results) {
+    if (r.mandatoryViolations > 0)
+      failures.push(`${r.case} has ${r.mandatoryViolations} mandatory policy violation(s)`);
+  }
   for (const f of failures) console.log(`TARGET MISSED: ${f}`);
   process.exitCode = failures.length ? 1 : 0;
 }
