@@ -24,6 +24,7 @@ import {
   directorSyncClusterRoleBinding,
   directorSyncConfigMap,
   directorSyncDeployment,
+  directorSyncDisruptionBudget,
   directorSyncLeaseRole,
   directorSyncLeaseRoleBinding,
   directorSyncServiceAccount,
@@ -143,6 +144,11 @@ export class FullnatLVS extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [ns, ...deps],
     });
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-${DIRECTOR_SYNC}-pdb`,
+      directorSyncDisruptionBudget(),
+      inNs,
+    );
 
     this.registerOutputs({
       namespace: this.namespace,

@@ -150,8 +150,18 @@ export function directorSyncLeaseRoleBinding(): Obj<k8s.types.input.rbac.v1.Role
 const HEALTH_PORT = 8080;
 const METRICS_PORT = 9090;
 
+const syncSelector = { "app.kubernetes.io/name": DIRECTOR_SYNC };
+
+/** One of the two replicas may go at a time: a node drain never stops endpoint updates. */
+export function directorSyncDisruptionBudget(): Obj<k8s.types.input.policy.v1.PodDisruptionBudget> {
+  return {
+    metadata: { name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE, labels },
+    spec: { maxUnavailable: 1, selector: { matchLabels: syncSelector } },
+  };
+}
+
 export function directorSyncDeployment(model: DatacenterModel): Obj<k8s.types.input.apps.v1.Deployment> {
-  const match = { "app.kubernetes.io/name": DIRECTOR_SYNC };
+  const match = syncSelector;
   return {
     metadata: { name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE, labels },
     spec: {

@@ -58,6 +58,16 @@ describe("FullnatLVS with host access (dc-a)", () => {
     expect(dep.dependsOn).toContain(named(records, "dc-a-lvs-sync-ssh").urn);
   });
 
+  it("lets a drain take at most one director-sync replica", () => {
+    const pdb = byType(records, "kubernetes:policy/v1:PodDisruptionBudget");
+    expect(pdb.map((p) => [p.name, p.inputs.spec])).toEqual([
+      [
+        "dc-a-lvs-lvs-director-sync-pdb",
+        { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "lvs-director-sync" } } },
+      ],
+    ]);
+  });
+
   it("lets director-sync read Services and EndpointSlices, nothing more", () => {
     const role = named(records, "dc-a-lvs-sync-role");
     const verbs = role.inputs.rules.flatMap((r: { resources: string[]; verbs: string[] }) =>
