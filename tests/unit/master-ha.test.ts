@@ -287,3 +287,40 @@ describe("control-plane alert rules", () => {
     );
   });
 });
+
+describe("upgrade is bumping the version", () => {
+  const scripts = (f: ReturnType<typeof fixture>) => {
+    const m = modelOf(f);
+    return m.masters.map((h, i) =>
+      masterInstallScript({
+        model: m,
+        host: h,
+        installerImage: `reg/installer:${m.config.images.installerTag}`,
+        files: masterFiles({ model: m, host: h }),
+        first: i === 0,
+      }),
+    );
+  };
+  const before = scripts(fixture("dc-c"));
+
+  it("a new installer tag changes every master's command (so each re-runs, in order)", () => {
+    const f = fixture("dc-c");
+    (f.raw.images as { installerTag: string }).installerTag = "v1.34.5-pc.1";
+    scripts(f).forEach((s, i) => expect(s).not.toBe(before[i]));
+  });
+
+  it("a new Kubernetes version changes the manifests every master installs", () => {
+    const f = fixture("dc-c");
+    (f.raw.kubernetes as { version: string }).version = "v1.34.5";
+    scripts(f).forEach((s, i) => {
+      expect(s).not.toBe(before[i]);
+      expect(s).toContain("k8s/kube-apiserver:v1.34.5");
+    });
+  });
+
+  it("a change elsewhere (a business) leaves the masters alone", () => {
+    const f = fixture("dc-c");
+    (f.raw.businesses as { maxReplicas: number }[])[0].maxReplicas = 5;
+    expect(scripts(f)).toEqual(before);
+  });
+});
