@@ -62,8 +62,13 @@ function render(stack: string): { model: DatacenterModel; files: MonitoringFiles
   return { model, files: monitoringFiles(model, inputs, namespaces) };
 }
 
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "pc-promtool-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pc-promtool-"));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /**
