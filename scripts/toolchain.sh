@@ -62,10 +62,12 @@ NPM_PULUMI_VERSION=3.270.0
 NPM_KUBERNETES_VERSION=4.34.2
 NPM_RANDOM_VERSION=4.21.2
 NPM_POLICY_VERSION=1.21.0
-# Not buildable here (the proxy refuses these modules at every version and
-# commit): github.com/pulumi/pulumi-random/provider/v4 (plus its fork
+# Refused by the proxy at every version and commit:
+# github.com/pulumi/pulumi-random/provider/v4 (plus its fork
 # github.com/pulumi/terraform-provider-random) and
-# github.com/pulumi/pulumi-command/provider. They are used if on PATH.
+# github.com/pulumi/pulumi-command/provider. Used if on PATH, else built by
+# scripts/lib/build-providers.sh when that file is present (see
+# piece_refused_provider).
 # ---------------------------------------------------------------------------
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -307,11 +309,25 @@ piece_kubernetes_provider() {
     build_kubernetes_provider
 }
 
-# Providers whose Go modules the proxy refuses: only usable if already on PATH.
-piece_unbuildable_provider() {
-  local tool=$1 why=$2 p
-  if p=$(tc_foreign_on_path "$tool"); then
+# Providers whose upstream Go modules the proxy refuses (random, command):
+# a tool already on PATH is used; otherwise scripts/lib/build-providers.sh,
+# when present, builds this project's own replacements (build_random_provider,
+# build_command_provider); otherwise the provider is reported unavailable.
+# A failure here is reported but does not stop the rest of the toolchain.
+if [[ -f "$REPO_ROOT/scripts/lib/build-providers.sh" ]]; then
+  # shellcheck source=/dev/null
+  source "$REPO_ROOT/scripts/lib/build-providers.sh"
+fi
+piece_refused_provider() {
+  local tool=$1 builder=$2 why=$3 p
+  if [[ "${TOOLCHAIN_IGNORE_PATH:-0}" != 1 ]] && p=$(tc_foreign_on_path "$tool"); then
     tc_log "  using what is on PATH: $p"
+    tc_unlink "$tool"
+  elif declare -F "$builder" >/dev/null; then
+    if ! "$builder"; then
+      tc_warn "  $tool: $builder failed (see above); continuing without it"
+      TC_UNAVAILABLE+=("$tool")
+    fi
   else
     tc_warn "  $tool is not on PATH and cannot be built here: $why"
     TC_UNAVAILABLE+=("$tool")
@@ -522,11 +538,11 @@ main() {
   if want shims; then tc_step "node shims" piece_shims; fi
   if want kubernetes-provider; then tc_step "pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION" piece_kubernetes_provider; fi
   if want command-provider; then
-    tc_step "pulumi-resource-command" piece_unbuildable_provider pulumi-resource-command \
+    tc_step "pulumi-resource-command" piece_refused_provider pulumi-resource-command build_command_provider \
       "the proxy refuses github.com/pulumi/pulumi-command/provider (403 at every version and commit)"
   fi
   if want random-provider; then
-    tc_step "pulumi-resource-random" piece_unbuildable_provider pulumi-resource-random \
+    tc_step "pulumi-resource-random" piece_refused_provider pulumi-resource-random build_random_provider \
       "the proxy refuses github.com/pulumi/pulumi-random/provider/v4 and its terraform-provider-random fork (403)"
   fi
   if want kubernetes; then tc_step "kubernetes $K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)" piece_kubernetes; fi
