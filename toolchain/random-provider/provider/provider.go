@@ -5,6 +5,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"unicode"
 
 	pfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
@@ -62,7 +63,10 @@ func Provider(metadata []byte) tfbridge.ProviderInfo {
 			"random_string":   {Tok: resourceToken("RandomString")},
 			"random_uuid":     {Tok: resourceToken("RandomUuid")},
 		},
-		JavaScript:   &tfbridge.JavaScriptInfo{},
-		MetadataInfo: tfbridge.NewProviderMetadata(metadata),
+		// Where tfgen reads the upstream docs/ for descriptions (the build
+		// script points it at the module's directory in GOMODCACHE).
+		UpstreamRepoPath: os.Getenv("RANDOM_UPSTREAM_DIR"),
+		JavaScript:       &tfbridge.JavaScriptInfo{},
+		MetadataInfo:     tfbridge.NewProviderMetadata(metadata),
 	}
 }
