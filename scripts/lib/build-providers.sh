@@ -37,6 +37,8 @@
 #   PRIVATE_CLOUD_CACHE   cache root (default $HOME/.cache/private-cloud)
 #   GOTOOLCHAIN           default local (Go >= 1.26 on PATH)
 #   GOPROXY etc.          as in the caller's environment
+#   TOOLCHAIN_IGNORE_PATH=1 build ours even if the binary is already on PATH
+#                           (outside the cache), as scripts/toolchain.sh
 #   PROVIDERS_SMOKE_KEEP=1  keep the smoke test's temp dir
 
 RANDOM_PROVIDER_VERSION="4.21.2+private-cloud.1"
@@ -47,6 +49,8 @@ if ! declare -F tc_build_atomic >/dev/null; then
   # shellcheck source=scripts/lib/toolchain-common.sh
   source "$_BP_REPO/scripts/lib/toolchain-common.sh"
 fi
+# tc_foreign_on_path skips this dir (scripts/toolchain.sh sets it too).
+TC_SHIMS_DIR="${TC_SHIMS_DIR:-$_BP_REPO/scripts/shims}"
 
 # The Go environment of scripts/toolchain.sh, for the build subshells.
 _bp_go_env() {
@@ -61,7 +65,7 @@ _bp_go_env() {
 _bp_source_key() {
   local version=$1 dir=$2
   local hash
-  hash=$(cd "$dir" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print |
+  hash=$(cd "$dir" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) ! -name '*_test.go' -print |
     LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-8)
   printf '%s-%s' "$version" "$hash"
 }
@@ -71,7 +75,14 @@ _bp_source_key() {
 _bp_ensure() {
   local piece=$1 key=$2 binary=$3 label=$4 fn=$5
   shift 5
-  local dir="$TC_ROOT/$piece/$key"
+  local dir="$TC_ROOT/$piece/$key" p
+  # As scripts/toolchain.sh does for every piece: a provider a user installed
+  # on PATH (e.g. the official plugin) wins, unless TOOLCHAIN_IGNORE_PATH=1.
+  if [[ "${TOOLCHAIN_IGNORE_PATH:-0}" != 1 ]] && p=$(tc_foreign_on_path "$binary"); then
+    tc_unlink "$binary"
+    tc_log "  $label: using what is on PATH: $p (TOOLCHAIN_IGNORE_PATH=1 builds ours)"
+    return 0
+  fi
   if [[ -x "$dir/bin/$binary" ]]; then
     tc_link "$dir"
     tc_log "  $label: cached $dir/bin/$binary"
@@ -206,7 +217,7 @@ _bp_build_command() {
 # providers_smoke_test: in a temp dir, with a local file backend, a Node.js
 # program creates a RandomPassword, a RandomBytes and a local Command
 # (`echo hi`); `pulumi up`, checks the outputs, `pulumi up` again expecting
-# no changes, `pulumi destroy`. Uses the providers first on PATH after
+# no changes, `pulumi refresh` expecting none either, `pulumi destroy`. Uses the providers first on PATH after
 # sourcing scripts/env.sh (normally the cache's), and the repo's node_modules
 # (@pulumi/pulumi, @pulumi/random, @pulumi/command: run `npm ci` first).
 providers_smoke_test() {
@@ -284,6 +295,12 @@ EOF
     pulumi up --yes --expect-no-changes --non-interactive --suppress-progress >>"$log" 2>&1 || {
       tail -n 30 "$log" >&2
       echo "providers smoke test: second pulumi up was not a no-op" >&2
+      exit 1
+    }
+    tc_log "  pulumi refresh (expecting no changes)"
+    pulumi refresh --yes --expect-no-changes --non-interactive --suppress-progress >>"$log" 2>&1 || {
+      tail -n 30 "$log" >&2
+      echo "providers smoke test: pulumi refresh found changes" >&2
       exit 1
     }
     tc_log "  pulumi destroy"
