@@ -507,8 +507,17 @@ export function upstreamService(n: TierNames, biz: Business): k8s.types.input.co
 }
 
 export function ingress(n: TierNames, biz: Business): k8s.types.input.networking.v1.Ingress {
+  const m = meta(n.ingress, n.appNamespace, n.business);
   return {
-    metadata: meta(n.ingress, n.appNamespace, n.business),
+    metadata: {
+      ...m,
+      // Pulumi would otherwise wait for status.loadBalancer, which only the
+      // tier's own controller writes once it runs; clients reach the tier
+      // through the LVS VIP, so that status is not a readiness signal, and a
+      // first deploy (or the simulated datacenter, where no nginx runs) would
+      // wait out the 10-minute await timeout for nothing.
+      annotations: { "pulumi.com/skipAwait": "true" },
+    },
     spec: {
       ingressClassName: n.ingressClass,
       rules: biz.hosts.map((host) => ({

@@ -287,3 +287,13 @@ describe("Services and routing", () => {
     ]);
   });
 });
+
+describe("business Ingress", () => {
+  it("is not awaited for a load-balancer status only the running controller writes", () => {
+    const biz = modelOf(fixture("dc-c")).config.businesses[0];
+    const ing = plain<
+      k8s.types.input.networking.v1.Ingress & { metadata: { annotations: Record<string, string> } }
+    >(ingress(tierNames(biz.name), biz));
+    expect(ing.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+});
