@@ -45,9 +45,10 @@ const oneOf = (description: string, values: readonly string[]): Schema => ({
   enum: [...values],
 });
 const arrayOf = (items: Schema, description: string): Schema => ({ type: "array", description, items });
+// The API server drops empty descriptions; rendering one would be a diff on every preview.
 const obj = (properties: Record<string, Schema>, description = "", required?: string[]): Schema => ({
   type: "object",
-  description,
+  ...(description ? { description } : {}),
   properties,
   ...(required ? { required } : {}),
 });

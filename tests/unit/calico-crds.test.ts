@@ -270,3 +270,19 @@ describeWithTool("promtool", "Calico monitoring data", () => {
   // built without Kubernetes service discovery and refuses
   // kubernetes_sd_configs; the MonitoringStack's own checks cover the merged file.
 });
+
+describe("CRDs round-trip through the API server unchanged", () => {
+  it("carry no empty description (the API server drops it, and every preview would show a diff)", () => {
+    const empty: string[] = [];
+    const walk = (v: unknown, at: string): void => {
+      if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${at}[${i}]`));
+      else if (v && typeof v === "object")
+        for (const [k, x] of Object.entries(v)) {
+          if (k === "description" && x === "") empty.push(at);
+          walk(x, `${at}.${k}`);
+        }
+    };
+    for (const crd of calicoCrds()) walk(crd, crd.metadata.name);
+    expect(empty).toEqual([]);
+  });
+});
