@@ -57,6 +57,11 @@ K8S_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 # kwok: newest release served; its go.mod asks for go 1.26.0 (machine: 1.26.8).
 KWOK_VERSION=v0.8.0
+# promtool of the Prometheus release we deploy (stacks/images.ts: v3.6.0 is
+# Go module github.com/prometheus/prometheus v0.306.0). Debian's promtool is
+# built without Kubernetes service discovery and rejects our prometheus.yml.
+PROMETHEUS_MODULE_VERSION=v0.306.0
+PROMTOOL_MIN_VERSION=3.0.0
 # npm packages used by the smoke test.
 NPM_PULUMI_VERSION=3.270.0
 NPM_KUBERNETES_VERSION=4.34.2
@@ -75,7 +80,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -99,6 +104,7 @@ debian_tools() {
   local -a wanted=(
     "nginx:nginx"
     "promtool:prometheus"
+    "amtool:prometheus-alertmanager"
     "shellcheck:shellcheck"
     "bird:bird2"
     "openssl:openssl"
@@ -372,6 +378,24 @@ piece_kwok() {
     build_wrapper "$dir" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" sigs.k8s.io/kwok/cmd/kwok
 }
 
+# A promtool on PATH counts only if it is Prometheus 3 (Debian's 2.x lacks
+# Kubernetes service discovery).
+promtool_on_path_ok() {
+  local v
+  v=$("$1" --version 2>&1 | sed -n 's/^promtool, version \([0-9.]*\).*/\1/p') || return 1
+  if [[ -z "$v" ]] || ! version_at_least "$PROMTOOL_MIN_VERSION" "$v"; then
+    tc_log "  $1 is ${v:-of unknown version} (no Kubernetes service discovery): building promtool from $PROMETHEUS_MODULE_VERSION"
+    return 1
+  fi
+}
+
+piece_promtool() {
+  local dir="$REPO_ROOT/toolchain/promtool"
+  check_wrapper_pin "$dir" github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION"
+  PIECE_PATH_CHECK=promtool_on_path_ok ensure_piece promtool "$(wrapper_key "$PROMETHEUS_MODULE_VERSION" "$dir")" "promtool" \
+    build_wrapper "$dir" "-s -w" github.com/prometheus/prometheus/cmd/promtool
+}
+
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------
@@ -529,7 +553,7 @@ main() {
     if [[ "${TOOLCHAIN_SKIP_APT:-0}" == 1 ]]; then
       tc_log "skipping Debian packages (TOOLCHAIN_SKIP_APT=1)"
     else
-      tc_step "debian tools (nginx, promtool, shellcheck, bird, openssl)" debian_tools
+      tc_step "debian tools (nginx, promtool, amtool, shellcheck, bird, openssl)" debian_tools
     fi
   fi
   tc_step "go" check_go
@@ -548,6 +572,7 @@ main() {
   if want kubernetes; then tc_step "kubernetes $K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)" piece_kubernetes; fi
   if want etcd; then tc_step "etcd $ETCD_VERSION" piece_etcd; fi
   if want kwok; then tc_step "kwok $KWOK_VERSION" piece_kwok; fi
+  if want promtool; then tc_step "promtool (Prometheus $PROMETHEUS_MODULE_VERSION)" piece_promtool; fi
 
   if [[ "$PIECES" == "$ALL_PIECES" ]]; then
     tc_step "verify: versions" verify_versions

@@ -95,7 +95,7 @@ function writeInstance(dir: string, files: MonitoringFiles, instance: Prometheus
  * Debian's promtool is built without Kubernetes service discovery (it reports
  * `field kubernetes_sd_configs not found`), so it cannot check our config.
  * The toolchain builds promtool of the Prometheus release we deploy from Go
- * modules (tests/promtool/build); a promtool without it fails in CI.
+ * modules (toolchain/promtool, `npm run toolchain`); a promtool without it fails in CI.
  */
 function promtoolHasKubernetesSd(): boolean {
   if (!hasTool("promtool")) return false;
