@@ -60,3 +60,27 @@ describeWithTool("shellcheck", "generated host scripts", () => {
     expect(status).toBe(0);
   });
 });
+
+describeWithTool("shellcheck", "the project's own scripts", () => {
+  const root = path.join(__dirname, "..", "..");
+  const scripts = [
+    ".ci/run",
+    ...["scripts", "scripts/lib"].flatMap((d) =>
+      fs
+        .readdirSync(path.join(root, d))
+        .filter((f) => f.endsWith(".sh"))
+        .map((f) => `${d}/${f}`),
+    ),
+  ];
+
+  it("are found", () =>
+    expect(scripts).toEqual(
+      expect.arrayContaining([".ci/run", "scripts/sim.sh", "scripts/main.sh", "scripts/toolchain.sh"]),
+    ));
+
+  it.each(scripts)("%s", (file) => {
+    const { status, output } = runTool("shellcheck", ["-x", "--shell=bash", path.join(root, file)]);
+    expect(output).toBe("");
+    expect(status).toBe(0);
+  });
+});
