@@ -80,6 +80,18 @@ export function configOf<T extends Readonly<Record<string, Setting>>>(
   return out as ConfigOf<T>;
 }
 
+/**
+ * The resources a stack policy can judge. A stack policy sees each resource's
+ * state, and in a preview against a cluster that is not reachable yet (a
+ * datacenter's first preview: the kubeconfig is still an unknown output of
+ * MasterHA) that state is empty: nothing is known, so nothing is judged —
+ * rather than reporting every namespace as unlabelled. Resource policies
+ * still check those resources' inputs.
+ */
+export function stackResources(args: Pick<StackValidationArgs, "resources">): K8sResource[] {
+  return args.resources.filter((r) => Object.keys(r.props ?? {}).length > 0).map(asK8s);
+}
+
 /** The engine's resources (stack policies) and resource args both fit our view. */
 export function asK8s(r: ResourceValidationArgs | PolicyResource): K8sResource {
   return { type: r.type, name: r.name, urn: r.urn, props: r.props as Record<string, unknown> };
@@ -106,7 +118,7 @@ export function containerStackPolicy<T extends Readonly<Record<string, Setting>>
     configSchema: configSchema(policy.settings),
     validateStack: (args, reportViolation) => {
       const cfg = configOf(args, policy.settings);
-      const resources = args.resources.map(asK8s);
+      const resources = stackResources(args);
       const cms = indexConfigMaps(resources);
       for (const r of resources) {
         const w = workloadOf(r);

@@ -11,7 +11,7 @@
  * preview, instead of as a ReplicaSet that never creates a pod after `up`.
  */
 import {
-  asK8s,
+  stackResources,
   configOf,
   configSchema,
   type ConfigOf,
@@ -166,7 +166,7 @@ export function privilegedOnlyWhereNeeded(
     configSchema: configSchema(privilegeSettings),
     validateStack: (args, reportViolation) => {
       const cfg = configOf(args, privilegeSettings);
-      const resources = args.resources.map(asK8s);
+      const resources = stackResources(args);
       const namespaces = new Map<string, NamespaceInfo>();
       for (const r of resources) {
         if (kindOf(r.type) !== "Namespace") continue;

@@ -7,7 +7,7 @@
  */
 import { labelKeys } from "../stacks/labels";
 import {
-  asK8s,
+  stackResources,
   configOf,
   configSchema,
   type ConfigOf,
@@ -103,7 +103,7 @@ export function spread(enforcementLevel: EnforcementLevel = "advisory"): StackVa
     configSchema: configSchema(spreadSettings),
     validateStack: (args, reportViolation) => {
       const cfg = configOf(args, spreadSettings);
-      const resources = args.resources.map(asK8s);
+      const resources = stackResources(args);
       const pdbs: Pdb[] = [];
       // The HPA's minReplicas is the replica count a Deployment without `replicas` runs with.
       const hpaMin = new Map<string, number>();

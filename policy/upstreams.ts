@@ -8,7 +8,7 @@
  * ClusterIP says why (private-cloud:businesses[].nonHeadlessReason).
  */
 import {
-  asK8s,
+  stackResources,
   configOf,
   configSchema,
   type ConfigOf,
@@ -75,7 +75,7 @@ export function headlessUpstreams(enforcementLevel: EnforcementLevel = "advisory
     configSchema: configSchema(upstreamSettings),
     validateStack: (args, reportViolation) => {
       const cfg = configOf(args, upstreamSettings);
-      const resources = args.resources.map(asK8s);
+      const resources = stackResources(args);
       const backends = ingressBackends(resources);
       for (const r of resources)
         for (const m of upstreamProblems(r, backends, cfg)) reportViolation(m, r.urn);
