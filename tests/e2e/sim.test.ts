@@ -25,6 +25,8 @@ const env = toolchainEnv({
   PULUMI_CONFIG_PASSPHRASE: "private-cloud-local-only",
 });
 const missing = missingTools(env);
+/** A hand-written bad tier (its own Pulumi project) the policy pack must refuse. */
+const badTier = path.join(__dirname, "fixtures", "bad-tier");
 const timings: Record<string, number> = {};
 
 const pulumi = (args: string[], input?: string): Run =>
@@ -55,6 +57,16 @@ suite(
       fs.mkdirSync(path.join(work, "state"), { recursive: true });
       ok(run("bash", ["scripts/sim.sh", "up"], env), "sim up");
       ok(pulumi(["stack", "init", "sim", "--secrets-provider", "passphrase"]), "stack init sim");
+      ok(
+        run(
+          "pulumi",
+          ["stack", "init", "bad", "--secrets-provider", "passphrase", "--non-interactive"],
+          env,
+          undefined,
+          badTier,
+        ),
+        "stack init bad",
+      );
     });
 
     afterAll(() => {
@@ -174,6 +186,37 @@ suite(
       );
       expect(r.stdout + r.stderr).not.toMatch(/\+ \d+ to create/);
     });
+
+    it("refuses the seed's incidents (24 workers on 6 cores, a 1 s probe timeout) on a real preview", () => {
+      const r = run(
+        "pulumi",
+        ["preview", "--stack", "bad", "--policy-pack", path.join(projectDir, "policy"), "--non-interactive"],
+        env,
+        undefined,
+        badTier,
+      );
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toContain(
+        "Deployment ingress-bad/nginx container controller: worker-processes 24 (ConfigMap ingress-bad/nginx) exceeds CPU limit 6 — set worker-processes <= 6",
+      );
+      expect(r.stdout).toContain(
+        "Deployment ingress-bad/nginx container controller: readinessProbe timeoutSeconds 1 is below the floor 5 — set timeoutSeconds >= 5",
+      );
+      timings["preview bad tier (refused)"] = r.seconds;
+    });
+
+    it.each(["dc-a", "dc-b", "dc-c"])(
+      "previews %s offline with the policy pack (no cluster, no SSH key)",
+      (stack) => {
+        ok(pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]), `stack init ${stack}`);
+        const r = ok(pulumi(["preview", "--stack", stack, "--policy-pack", "policy"]), `preview ${stack}`);
+        expect(r.stdout).toMatch(/\+ \d+ to create/);
+        expect(r.stdout).toContain(
+          "private-cloud:sshPrivateKey is not set: this preview shows the host commands",
+        );
+        expect(r.stdout).not.toMatch(/mandatory/);
+      },
+    );
 
     it("destroys everything except what is retained", () => {
       ok(pulumi(["destroy", "--yes", "--stack", "sim", "--skip-preview"]), "destroy sim");

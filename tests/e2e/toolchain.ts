@@ -48,9 +48,15 @@ export interface Run {
   readonly seconds: number;
 }
 
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Run {
+export function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  cwd = projectDir,
+): Run {
   const t0 = Date.now();
-  const r = spawnSync(cmd, args, { cwd: projectDir, env, encoding: "utf8", input, maxBuffer: 256 * 2 ** 20 });
+  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", input, maxBuffer: 256 * 2 ** 20 });
   return {
     status: r.status ?? 1,
     stdout: r.stdout ?? "",
