@@ -82,6 +82,42 @@ async function one(kind: string): Promise<Result> {
   };
 }
 
+/**
+ * The wall time `--policy-pack policy` adds to a real `pulumi preview` of the
+ * sim stack: needs the toolchain and a running simulated datacenter with the
+ * sim stack applied (`npm start`); otherwise it says why it is skipped.
+ */
+function realPreviewOverhead(): void {
+  const repo = path.join(__dirname, "..");
+  const sh = (cmd: string) =>
+    spawnSync("bash", ["-c", `source scripts/env.sh && ${cmd}`], { cwd: repo, encoding: "utf8" });
+  const state = path.join(repo, ".sim", "state");
+  if (
+    sh("command -v pulumi").status !== 0 ||
+    sh("bash scripts/sim.sh status | grep -q 'kube-apiserver *running'").status !== 0
+  ) {
+    console.log(
+      "policy-pack overhead on a real preview: skipped (needs the toolchain and a running sim with the sim stack: npm start)",
+    );
+    return;
+  }
+  const preview = (withPack: boolean): number => {
+    const t0 = performance.now();
+    const r = sh(
+      `PULUMI_BACKEND_URL=file://${state} pulumi preview --stack sim --non-interactive${withPack ? " --policy-pack policy" : ""}`,
+    );
+    if (r.status !== 0)
+      throw new Error(`pulumi preview failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+    return performance.now() - t0;
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const without = median([preview(false), preview(false), preview(false)]);
+  const withPack = median([preview(true), preview(true), preview(true)]);
+  console.log(
+    `policy-pack overhead on a real preview of the sim stack (median of 3): ${(without / 1000).toFixed(1)} s without, ${(withPack / 1000).toFixed(1)} s with --policy-pack policy (+${((withPack - without) / 1000).toFixed(1)} s)`,
+  );
+}
+
 function main(): void {
   const cases = ["dc-a", "synthetic-1000"];
   const results: Result[] = [];
@@ -122,6 +158,7 @@ function main(): void {
       failures.push(`${r.case} has ${r.mandatoryViolations} mandatory policy violation(s)`);
   }
   for (const f of failures) console.log(`TARGET MISSED: ${f}`);
+  if (!process.argv.includes("--json")) realPreviewOverhead();
   process.exitCode = failures.length ? 1 : 0;
 }
 
