@@ -37,3 +37,17 @@ export const fleet = { minions: model.minions.length, racks: model.racks.length,
 export const hostAccess = model.config.hostAccess.enabled
   ? "enabled"
   : `disabled: ${model.config.hostAccess.disabledReason}`;
+/** Each business's VIP on the LVS tier and the ports served on it. */
+export const businessVips = (dc.lvs?.vips ?? []).map((v) => ({
+  business: v.business,
+  vip: v.vip,
+  ports: v.ports.map((p) => `${p.port}/${p.protocol}`),
+}));
+export const monitoring = {
+  grafana: dc.monitoring.grafanaUrl,
+  grafanaAdminUser: dc.monitoring.grafanaAdminUser,
+  prometheus: dc.monitoring.prometheusUrls,
+  alertmanager: dc.monitoring.alertmanagerUrl,
+};
+export const grafanaAdminPassword = dc.monitoring.grafanaAdminPassword;
+export const elasticsearch = dc.logging.clientUrls;
