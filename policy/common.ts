@@ -20,6 +20,7 @@ import {
   type ConfigMaps,
   type Container,
   type K8sResource,
+  type PodSpec,
   type Workload,
 } from "./k8s";
 
@@ -126,6 +127,36 @@ export function containerStackPolicy<T extends Readonly<Record<string, Setting>>
         for (const c of runningContainers(w.spec))
           for (const m of policy.problems(w, c, cms, cfg)) reportViolation(m, r.urn);
       }
+    },
+  };
+}
+
+/**
+ * A resource policy that judges containers of a workload one by one, each
+ * seeing only its own workload (no other resources needed).
+ */
+export function containerResourcePolicy<T extends Readonly<Record<string, Setting>>>(
+  policy: {
+    readonly name: string;
+    readonly description: string;
+    readonly settings: T;
+    /** Which containers: the running ones (probes) or all, init containers too (resources). */
+    readonly containers: (spec: PodSpec) => Container[];
+    readonly problems: (w: Workload, c: Container, cfg: ConfigOf<T>) => readonly string[];
+  },
+  enforcementLevel: EnforcementLevel,
+): ResourceValidationPolicy {
+  return {
+    name: policy.name,
+    description: policy.description,
+    enforcementLevel,
+    configSchema: configSchema(policy.settings),
+    validateResource: (args, reportViolation) => {
+      const w = workloadOf(asK8s(args));
+      if (!w) return;
+      const cfg = configOf(args, policy.settings);
+      for (const c of policy.containers(w.spec))
+        for (const m of policy.problems(w, c, cfg)) reportViolation(m);
     },
   };
 }

@@ -6,14 +6,12 @@
  */
 import { probeFloors, warmupAnnotation } from "../components/common/probes";
 import {
-  asK8s,
-  configOf,
-  configSchema,
+  containerResourcePolicy,
   type ConfigOf,
   type EnforcementLevel,
   type ResourceValidationPolicy,
 } from "./common";
-import { runningContainers, subject, workloadOf, type Container, type Probe, type Workload } from "./k8s";
+import { runningContainers, subject, type Container, type Probe, type Workload } from "./k8s";
 
 export const probeSettings = {
   minTimeoutSeconds: {
@@ -116,17 +114,15 @@ export function probeProblems(w: Workload, c: Container, cfg: Config): string[] 
 }
 
 export function probeTimeouts(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
-  return {
-    name: "probe-timeouts",
-    description:
-      "Probes time out no faster than a floor, tolerate a window of failures, cannot restart a pod before its warm-up, and readiness differs from liveness (the seed's probe avalanche).",
-    enforcementLevel,
-    configSchema: configSchema(probeSettings),
-    validateResource: (args, reportViolation) => {
-      const w = workloadOf(asK8s(args));
-      if (!w) return;
-      const cfg = configOf(args, probeSettings);
-      for (const c of runningContainers(w.spec)) for (const m of probeProblems(w, c, cfg)) reportViolation(m);
+  return containerResourcePolicy(
+    {
+      name: "probe-timeouts",
+      description:
+        "Probes time out no faster than a floor, tolerate a window of failures, cannot restart a pod before its warm-up, and readiness differs from liveness (the seed's probe avalanche).",
+      settings: probeSettings,
+      containers: runningContainers,
+      problems: probeProblems,
     },
-  };
+    enforcementLevel,
+  );
 }

@@ -6,14 +6,12 @@
  * under 0.1 core and 100 MB (fluentd was replaced for being too heavy).
  */
 import {
-  asK8s,
-  configOf,
-  configSchema,
+  containerResourcePolicy,
   type ConfigOf,
   type EnforcementLevel,
   type ResourceValidationPolicy,
 } from "./common";
-import { allContainers, subject, workloadOf, type Container, type Workload } from "./k8s";
+import { allContainers, subject, type Container, type Workload } from "./k8s";
 import { cpuMillis, memoryMiB, parseImage } from "./parsers";
 
 export const resourceSettings = {
@@ -83,17 +81,15 @@ export function resourceProblems(w: Workload, c: Container, cfg: Config): string
 export function containerResources(
   enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
-  return {
-    name: "resources",
-    description:
-      "Every container has CPU and memory requests and limits (request <= limit); log-shipping sidecars such as filebeat stay within 100m CPU and 100Mi memory.",
-    enforcementLevel,
-    configSchema: configSchema(resourceSettings),
-    validateResource: (args, reportViolation) => {
-      const w = workloadOf(asK8s(args));
-      if (!w) return;
-      const cfg = configOf(args, resourceSettings);
-      for (const c of allContainers(w.spec)) for (const m of resourceProblems(w, c, cfg)) reportViolation(m);
+  return containerResourcePolicy(
+    {
+      name: "resources",
+      description:
+        "Every container has CPU and memory requests and limits (request <= limit); log-shipping sidecars such as filebeat stay within 100m CPU and 100Mi memory.",
+      settings: resourceSettings,
+      containers: allContainers,
+      problems: resourceProblems,
     },
-  };
+    enforcementLevel,
+  );
 }
