@@ -15,7 +15,8 @@ import { explain, missingTools, projectDir, run, toolchainEnv, type Run } from "
 
 jest.setTimeout(20 * 60 * 1000);
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "pc-e2e-"));
+// Made in beforeAll, so a skipped suite (no toolchain) leaves nothing behind.
+const work = path.join(os.tmpdir(), `pc-e2e-${process.pid}-${Date.now()}`);
 const simDir = path.join(work, "sim");
 const env = toolchainEnv({
   PRIVATE_CLOUD_SIM_DIR: simDir,
