@@ -42,42 +42,35 @@ const common = (config: Record<string, unknown>) => ({
   },
 });
 
+/** What the engine tells a policy about any resource; the same in both views. */
+const identity = (r: Res) => ({
+  type: r.type,
+  name: r.name,
+  urn: urnOf(r),
+  props: r.props,
+  opts: {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+  },
+  isType: () => false,
+  asType: () => undefined,
+});
+
 export function resourceArgs(r: Res, config: Record<string, unknown> = {}): ResourceValidationArgs {
   return {
-    type: r.type,
-    name: r.name,
-    urn: urnOf(r),
-    props: r.props,
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-    },
-    isType: () => false,
-    asType: () => undefined,
+    ...identity(r),
     ...common(config),
   };
 }
 
 export function policyResource(r: Res): PolicyResource {
   return {
-    type: r.type,
-    name: r.name,
-    urn: urnOf(r),
-    props: r.props,
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-    },
+    ...identity(r),
     dependencies: [],
     propertyDependencies: {},
-    isType: () => false,
-    asType: () => undefined,
   };
 }
 
