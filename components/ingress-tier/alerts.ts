@@ -24,7 +24,12 @@ export const ingressThresholds = {
   throttledRatio: 0.25,
 } as const;
 
-const TIERS = `controller_namespace=~"ingress-.+"`;
+/** Namespace of a business's ingress tier (the `controller_namespace` label of nginx's metrics). */
+export const ingressNamespace = (business: string): string => `ingress-${business}`;
+/** The nginx container of a tier's pods (cAdvisor's `container` label). */
+export const NGINX_CONTAINER = "controller";
+
+const TIERS = `controller_namespace=~"${ingressNamespace(".+")}"`;
 
 /** Rules on nginx's own metrics (evaluated where the controllers are scraped: `business`). */
 export function ingressTrafficRules(): RuleGroup {
@@ -78,8 +83,8 @@ export function ingressCapacityRules(): RuleGroup {
     rules: [
       {
         alert: "IngressCpuThrottled",
-        expr: `sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{namespace=~"ingress-.+", container="controller"}[5m]))
-  / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{namespace=~"ingress-.+", container="controller"}[5m])) > ${t.throttledRatio}`,
+        expr: `sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{namespace=~"${ingressNamespace(".+")}", container="${NGINX_CONTAINER}"}[5m]))
+  / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{namespace=~"${ingressNamespace(".+")}", container="${NGINX_CONTAINER}"}[5m])) > ${t.throttledRatio}`,
         for: "10m",
         labels: { severity: "warning" },
         annotations: {
