@@ -196,6 +196,28 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
       expect(fs.readFileSync(out, "utf8")).toBe(result.patch);
     });
 
+    it("prints only JSON on stdout with --json", () => {
+      const r = cli(
+        "sim",
+        "--stack-file",
+        file,
+        "--prometheus",
+        prom.url,
+        "--window",
+        "2d",
+        "--end",
+        String(end),
+        "--business",
+        "roomy",
+        "--json",
+      );
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout) as RightsizeResult;
+      expect(out.tiers.map((t) => [t.business, t.recommendation.status])).toEqual([["roomy", "ok"]]);
+      expect(out.patch).toContain("+++ b/Pulumi.sim.yaml");
+      expect(out.verdict?.ok).toBe(true);
+    });
+
     it.each([
       [
         ["nowhere"],
