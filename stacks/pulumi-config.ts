@@ -10,7 +10,9 @@ import { ConfigError } from "./validate";
 
 export function modelFromPulumiConfig(projectDir = process.cwd()): DatacenterModel {
   try {
-    return modelFromRaw(rawFromConfigMap(pulumi.runtime.allConfig()), projectDir);
+    const model = modelFromRaw(rawFromConfigMap(pulumi.runtime.allConfig()), projectDir);
+    for (const w of model.warnings) pulumi.log.warn(`${w.path}: ${w.message}`);
+    return model;
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(`stack ${pulumi.getStack()}: ${e.message}`);
     throw e;

@@ -82,7 +82,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "dc-b",
     (f) => (am(f).routes[0].matchers = ['namespace=~"ingress-(.*"']),
     [
-      'private-cloud:monitoring.alertmanager.routes[0].matchers[0]: "namespace=~\\"ingress-(.*\\"" has an invalid regular expression (expected an RE2 regex)',
+      'private-cloud:monitoring.alertmanager.routes[0].matchers[0]: "namespace=~\\"ingress-(.*\\"" has a regular expression Alertmanager refuses: missing closing ): `ingress-(.*` (expected RE2 syntax: no lookaround, backreferences or possessive quantifiers)',
     ],
   ],
   [

@@ -115,7 +115,9 @@ describe("drain timing from the LVS health check", () => {
 
   it("falls back to the schema's defaults without an lvs section", () => {
     const f = fixture("dc-b");
+    // Without an LVS tier there can be no businesses (their VIPs live on it).
     delete f.raw.lvs;
+    f.raw.businesses = [];
     const model = modelOf(f);
     expect(lvsHealthCheck(model)).toEqual({ intervalSeconds: 2, failures: 3, source: "default" });
   });
