@@ -86,6 +86,8 @@ export function buildModel(
   rawConfig: unknown,
   rawInventory: unknown,
   inventoryPath: string,
+  /** Problems found before the schema ran (config keys, the stack name), reported with the rest. */
+  preIssues: readonly ConfigIssue[] = [],
 ): DatacenterModel {
   const { value: cfg, issues } = schemaIssues(StackConfigSchema, rawConfig, CONFIG_ROOT);
   const inv = schemaIssues(InventorySchema, rawInventory, `${inventoryPath}:`);
@@ -93,7 +95,8 @@ export function buildModel(
     ...i,
     path: i.path.replace(`${inventoryPath}:`, `${inventoryPath}: `),
   }));
-  if (issues.length > 0 || invIssues.length > 0) throw new ConfigError([...issues, ...invIssues]);
+  if (preIssues.length > 0 || issues.length > 0 || invIssues.length > 0)
+    throw new ConfigError([...preIssues, ...issues, ...invIssues]);
 
   // ajv filled every default, including the optional sections' `{}`.
   const full = cfg as DatacenterModel["config"];

@@ -4,13 +4,18 @@
  * no resource has been registered yet.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { modelFromRaw, rawFromConfigMap } from "./config";
+import { configKeyIssues, modelFromRaw, rawFromConfigMap, stackNameIssues } from "./config";
 import type { DatacenterModel } from "./model";
 import { ConfigError } from "./validate";
 
 export function modelFromPulumiConfig(projectDir = process.cwd()): DatacenterModel {
   try {
-    const model = modelFromRaw(rawFromConfigMap(pulumi.runtime.allConfig()), projectDir);
+    const map = pulumi.runtime.allConfig();
+    const raw = rawFromConfigMap(map);
+    const model = modelFromRaw(raw, projectDir, [
+      ...configKeyIssues(map),
+      ...stackNameIssues(raw, pulumi.getStack()),
+    ]);
     for (const w of model.warnings) pulumi.log.warn(`${w.path}: ${w.message}`);
     return model;
   } catch (e) {

@@ -55,10 +55,10 @@ export const DatacenterSection = Type.Object(
   {
     /** Stack/datacenter name, e.g. "dc-a". Used in resource names and labels. */
     name: DnsLabel("Datacenter name, e.g. dc-a"),
-    /** Free text shown in outputs. Default: "". */
-    description: Type.String({ default: "" }),
     /** DNS suffix under which platform names are published, e.g. dc-a.example.internal. */
     domain: DnsName("DNS suffix of the datacenter"),
+    /** Free text shown in the stack outputs (`datacenterDescription`). Default: "". */
+    description: Type.String({ default: "" }),
     /**
      * Protect the resources that hold data (etcd's encryption key, Prometheus
      * and Elasticsearch volumes) from `pulumi destroy`. Default: true. Only a
@@ -70,6 +70,10 @@ export const DatacenterSection = Type.Object(
   { additionalProperties: false },
 );
 
+// No clusterDomain: the installer image sets the cluster DNS domain of the
+// kubelets and CoreDNS, and nothing in this program could pass another one
+// on. A setting nothing reads is worse than none (a user who changes it sees
+// no effect), so a stack that sets it is refused as an unknown setting.
 export const KubernetesSection = Type.Object(
   {
     /** Kubernetes release of the control plane and kubelets, e.g. "v1.34.4". */
@@ -77,8 +81,6 @@ export const KubernetesSection = Type.Object(
       pattern: "^v1\\.[0-9]+\\.[0-9]+$",
       expected: "a Kubernetes release such as v1.34.4",
     }),
-    /** Cluster DNS domain. Default: cluster.local. */
-    clusterDomain: Type.Optional(DnsName()),
   },
   { additionalProperties: false },
 );

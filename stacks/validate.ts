@@ -87,7 +87,33 @@ function messageFor(errors: ErrorObject[]): { extra?: string; message: string } 
   // errors for one mistake; the schema's `expected` annotation says it once.
   const withExpected = errors.map((e) => expectedOf(e.parentSchema as TSchema)).find((x) => x !== undefined);
   const value = first.data;
+  // YAML reads an unquoted 5.10 as the number 5.1 and 1e3 as 1000: the
+  // value the user sees in the message is not the one they wrote, so say why.
+  const wantsString = errors.some(
+    (e) => e.keyword === "type" && (e.params as { type?: string }).type === "string",
+  );
+  if (wantsString && (typeof value === "number" || typeof value === "boolean"))
+    return {
+      message: `${show(value)} is a ${typeof value}, not a string: YAML read the unquoted value as one (expected ${withExpected ?? "a string"}; quote it, e.g. "5.10", which unquoted becomes 5.1)`,
+    };
   if (withExpected) return { message: `${show(value)} is not valid (expected ${withExpected})` };
+  // A union of literals: ajv says "must be equal to constant" once per
+  // alternative; the user needs the list of allowed values.
+  const allowed = [
+    ...new Set(
+      errors.flatMap((e) =>
+        e.keyword === "const"
+          ? [(e.params as { allowedValue: unknown }).allowedValue]
+          : e.keyword === "enum"
+            ? (e.params as { allowedValues: unknown[] }).allowedValues
+            : [],
+      ),
+    ),
+  ];
+  if (allowed.length > 0)
+    return {
+      message: `${show(value)} is not valid (expected one of ${allowed.map((v) => show(v)).join(", ")})`,
+    };
   const reasons = [...new Set(errors.map((e) => e.message ?? e.keyword))];
   return { message: `${show(value)} is not valid (expected a value that ${reasons.join("; ")})` };
 }

@@ -16,6 +16,7 @@ import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { labelKeys, managedBy } from "../../stacks/labels";
 import { namespaceSpec } from "../common/namespace";
+import { businessNamespaces } from "../../stacks/namespaces";
 import {
   httpGetProbe,
   livenessTiming,
@@ -61,8 +62,8 @@ export interface TierNames {
 export function tierNames(business: string): TierNames {
   return {
     business,
-    namespace: `ingress-${business}`,
-    appNamespace: business,
+    namespace: businessNamespaces(business).tier,
+    appNamespace: businessNamespaces(business).app,
     ingressClass: `nginx-${business}`,
     controllerClass: `private-cloud.io/ingress-nginx-${business}`,
     deployment: "nginx",

@@ -14,6 +14,7 @@ import type { DatacenterModel } from "../../stacks/model";
 import { ES_MASTER_NODES } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { labelKeys, managedBy } from "../../stacks/labels";
+import { platformNamespaces } from "../../stacks/namespaces";
 import { elasticsearchSizing } from "../common/sizing";
 import { livenessTiming, readinessTiming, startupTiming, warmupAnnotation } from "../common/probes";
 import { namespaceSpec } from "../common/namespace";
@@ -22,7 +23,7 @@ import { BUSINESS_INDEX_PREFIX } from "../common/filebeat";
 export type EsRole = "master" | "data" | "client";
 export const ES_ROLES: readonly EsRole[] = ["master", "data", "client"];
 
-export const LOGGING_NAMESPACE = "logging";
+export const LOGGING_NAMESPACE = platformNamespaces.logging.name;
 export const ES_HTTP_PORT = 9200;
 export const ES_TRANSPORT_PORT = 9300;
 /** Seconds a node needs to start (JVM, plugins, joining the cluster) before it is probed for liveness. */

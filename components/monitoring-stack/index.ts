@@ -88,8 +88,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const { model } = args;
     const mon = model.config.monitoring;
     const images = imagesFor(model);
-    const nsName = args.namespace ?? "monitoring";
-    const nodeNsName = args.nodeExporterNamespace ?? "node-exporter";
+    const nsName = args.namespace ?? model.namespaces.platform.monitoring;
+    const nodeNsName = args.nodeExporterNamespace ?? model.namespaces.platform.nodeExporter;
     const protect = args.protectData ?? true;
     const parent = { parent: this };
 
