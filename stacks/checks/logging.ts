@@ -49,7 +49,7 @@ export function loggingChecks(ctx: CheckContext): void {
     if (floor > r.memoryLimitMiB)
       issues.add(
         cfgPath("logging", role, "memoryLimitMiB"),
-        `${r.memoryLimitMiB} cannot hold a ${heapMiB} MiB heap plus the JVM's direct memory, metaspace and the thread stacks of ${processors} processors (from cpuLimitMillis ${r.cpuLimitMillis}): ${floor} MiB (expected more memory or a lower cpuLimitMillis)`,
+        `${r.memoryLimitMiB} cannot hold a ${heapMiB} MiB heap plus the JVM's direct memory, metaspace and the thread stacks of ${processors} processors (from cpuLimitMillis ${r.cpuLimitMillis}) (expected at least ${floor}, or a lower cpuLimitMillis)`,
       );
   }
   // Requests equal limits for every role, so the sums are what the scheduler
