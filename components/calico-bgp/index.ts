@@ -37,7 +37,7 @@ import {
 } from "./workloads";
 import { CALICO_CNI_PLUGIN, CALICO_KUBE_CONTROLLERS, CALICO_NAMESPACE, CALICO_NODE } from "./names";
 
-export { calicoRuleGroups, calicoScrapeConfigs, calicoJobs } from "./monitoring";
+export { calicoMonitoring, calicoRuleGroups, calicoScrapeConfigs, calicoJobs } from "./monitoring";
 export { CALICO_NAMESPACE } from "./names";
 
 export interface CalicoBGPArgs {

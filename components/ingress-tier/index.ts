@@ -37,7 +37,7 @@ import {
   type TierNames,
 } from "./manifests";
 
-export { ingressAlertRules, ingressThresholds } from "./alerts";
+export { ingressAlertRules, ingressMonitoring, ingressThresholds } from "./alerts";
 export { nginxTuning, controllerConfigData, renderNginxConf } from "./nginx";
 export { tierNames, tierPodSelector, upstreamPodSelector } from "./manifests";
 
