@@ -121,11 +121,11 @@ export function l4Ports(biz: Business): { tcp: number[]; udp: number[] } {
  * (ports.ts), the gateway ping needs only a safe sysctl, and filebeat reads
  * a shared EmptyDir — nothing here needs more.
  */
-export function namespaces(n: TierNames): k8s.types.input.core.v1.Namespace[] {
-  return [
-    namespaceSpec(n.namespace, "restricted", "ingress"),
-    namespaceSpec(n.appNamespace, "restricted", "business"),
-  ];
+export function namespaces(n: TierNames): Record<"tier" | "app", k8s.types.input.core.v1.Namespace> {
+  return {
+    tier: namespaceSpec(n.namespace, "restricted", "ingress"),
+    app: namespaceSpec(n.appNamespace, "restricted", "business"),
+  };
 }
 
 export function ingressClass(n: TierNames): k8s.types.input.networking.v1.IngressClass {
