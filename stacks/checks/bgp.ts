@@ -57,6 +57,11 @@ export function bgpChecks(ctx: CheckContext): void {
           `${show(p.peerIp)} is outside rack ${p.rack}'s subnet ${r.rack.subnet} (expected the ToR router's address in that subnet)`,
         );
       else usableAddress(issues, at, p.peerIp, r.subnet, `rack ${p.rack}'s subnet`);
+    } else {
+      // A core router may sit in any rack's subnet; wherever it does, it
+      // cannot be that subnet's network or broadcast address.
+      const home = [...rackByName.values()].find((x) => cidrContainsIp(x.subnet, p.peerIp));
+      if (home) usableAddress(issues, at, p.peerIp, home.subnet, `rack ${home.rack.name}'s subnet`);
     }
   });
   issues.unique(

@@ -93,6 +93,13 @@ const classes: Record<string, Record<string, Case>> = {
         "private-cloud:network.serviceCidr: 11.0.0.0/8 has 24 host bits, more than kube-apiserver accepts (expected a prefix of /12 or longer: the API server refuses a larger --service-cluster-ip-range)",
       ],
     },
+    "a core-router peer on a rack subnet's broadcast address (routeReflector mode)": {
+      stack: "dc-b",
+      mutate: (f) => (cfg(f).bgp.peers[1].peerIp = "10.32.9.127"),
+      expected: [
+        'private-cloud:bgp.peers[1].peerIp: "10.32.9.127" is the broadcast address of rack b2r03\'s subnet 10.32.9.0/25 (expected a usable address, 10.32.9.1-10.32.9.126)',
+      ],
+    },
     "a BGP peer that is a node's own address": {
       stack: "dc-c",
       mutate: (f) => (cfg(f).bgp.peers[0].peerIp = "172.18.1.11"),
