@@ -14,6 +14,9 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 
 export const CONFIG_NAMESPACE = "private-cloud";
 
+/** Businesses one datacenter can hold (see `businesses` below). */
+export const MAX_BUSINESSES = 100;
+
 // ---------------------------------------------------------------------------
 // Scalars
 // ---------------------------------------------------------------------------
@@ -583,7 +586,17 @@ export const StackConfigSchema = Type.Object(
     minions: MinionsSection,
     bgp: BgpSection,
     lvs: Type.Optional(LvsSection),
-    businesses: Type.Array(BusinessSection, { default: [] }),
+    // At most MAX_BUSINESSES: every business has an nginx dashboard (~6.5
+    // KiB), and a datacenter's business dashboards share one Grafana
+    // ConfigMap (900 KiB, components/monitoring-stack/grafana.ts). Past about
+    // 140 the program would fail in MonitoringStack, after registering
+    // everything else, with no config path; 100 keeps headroom for bigger
+    // dashboards (tests/unit/monitoring-grafana.test.ts checks 100 fit).
+    businesses: Type.Array(BusinessSection, {
+      default: [],
+      maxItems: MAX_BUSINESSES,
+      expected: `at most ${MAX_BUSINESSES} businesses per datacenter (their dashboards share one Grafana ConfigMap)`,
+    }),
     monitoring: Type.Optional(MonitoringSection),
     logging: Type.Optional(LoggingSection),
   },

@@ -87,6 +87,11 @@ function messageFor(errors: ErrorObject[]): { extra?: string; message: string } 
   // errors for one mistake; the schema's `expected` annotation says it once.
   const withExpected = errors.map((e) => expectedOf(e.parentSchema as TSchema)).find((x) => x !== undefined);
   const value = first.data;
+  // A list of sections is too long to echo: say how many entries it has.
+  const shown =
+    Array.isArray(value) && value.some((v) => typeof v === "object" && v !== null)
+      ? `${value.length} entries`
+      : show(value);
   // YAML reads an unquoted 5.10 as the number 5.1 and 1e3 as 1000: the
   // value the user sees in the message is not the one they wrote, so say why.
   const wantsString = errors.some(
@@ -96,7 +101,7 @@ function messageFor(errors: ErrorObject[]): { extra?: string; message: string } 
     return {
       message: `${show(value)} is a ${typeof value}, not a string: YAML read the unquoted value as one (expected ${withExpected ?? "a string"}; quote it, e.g. "5.10", which unquoted becomes 5.1)`,
     };
-  if (withExpected) return { message: `${show(value)} is not valid (expected ${withExpected})` };
+  if (withExpected) return { message: `${shown} is not valid (expected ${withExpected})` };
   // A union of literals: ajv says "must be equal to constant" once per
   // alternative; the user needs the list of allowed values.
   const allowed = [
@@ -115,7 +120,7 @@ function messageFor(errors: ErrorObject[]): { extra?: string; message: string } 
       message: `${show(value)} is not valid (expected one of ${allowed.map((v) => show(v)).join(", ")})`,
     };
   const reasons = [...new Set(errors.map((e) => e.message ?? e.keyword))];
-  return { message: `${show(value)} is not valid (expected a value that ${reasons.join("; ")})` };
+  return { message: `${shown} is not valid (expected a value that ${reasons.join("; ")})` };
 }
 
 /**

@@ -300,6 +300,18 @@ const classes: Record<string, Record<string, Case>> = {
     },
   },
   "sections later code needs": {
+    "more businesses than the bound their shared dashboards ConfigMap is checked for": {
+      stack: "dc-c",
+      mutate: (f) =>
+        (cfg(f).businesses = Array.from({ length: 101 }, (_, i) => ({
+          ...biz(f),
+          name: `b${i}`,
+          hosts: [`b${i}.example.com`],
+        }))),
+      expected: [
+        "private-cloud:businesses: 101 entries is not valid (expected at most 100 businesses per datacenter (their dashboards share one Grafana ConfigMap))",
+      ],
+    },
     "businesses without an LVS tier (dns-mode API)": {
       stack: "dc-b",
       mutate: (f) => delete cfg(f).lvs,
