@@ -316,28 +316,32 @@ export function esClientDeployment(model: DatacenterModel): k8s.types.input.apps
   };
 }
 
-export function esServices(): k8s.types.input.core.v1.Service[] {
-  const ports = [
-    { name: "http", port: ES_HTTP_PORT, targetPort: ES_HTTP_PORT, protocol: "TCP" },
-    { name: "transport", port: ES_TRANSPORT_PORT, targetPort: ES_TRANSPORT_PORT, protocol: "TCP" },
-  ];
-  return [
-    {
+export function esServices(): Record<"discovery" | "data" | "client", k8s.types.input.core.v1.Service> {
+  const http = { name: "http", port: ES_HTTP_PORT, targetPort: ES_HTTP_PORT, protocol: "TCP" };
+  const transport = {
+    name: "transport",
+    port: ES_TRANSPORT_PORT,
+    targetPort: ES_TRANSPORT_PORT,
+    protocol: "TCP",
+  };
+  const ports = [http, transport];
+  return {
+    discovery: {
       metadata: meta(esNames.discovery),
       // Masters must find each other before any is ready (they become ready together).
       spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: roleSelector("master"), ports },
     },
-    {
+    data: {
       metadata: meta(esNames.role("data")),
       spec: { clusterIP: "None", selector: roleSelector("data"), ports },
     },
-    {
+    client: {
       // Not headless: filebeat keeps long-lived bulk connections, and a
       // ClusterIP spreads new ones over the client nodes.
       metadata: meta(esNames.client),
-      spec: { selector: roleSelector("client"), ports: [ports[0]] },
+      spec: { selector: roleSelector("client"), ports: [http] },
     },
-  ];
+  };
 }
 
 /** One node of a role down at a time: for masters that keeps quorum, for data nodes a shard copy. */

@@ -165,8 +165,9 @@ export class LoggingStack extends pulumi.ComponentResource {
     const configs = ES_ROLES.map(
       (r) => new k8s.core.v1.ConfigMap(`${name}-config-${r}`, esConfigMap(model, r), inNs),
     );
-    const services = esServices().map(
-      (s, i) => new k8s.core.v1.Service(`${name}-svc-${["discovery", "data", "client"][i]}`, s, inNs),
+    // Keyed: each Service's resource name follows its key, never its position.
+    const services = Object.entries(esServices()).map(
+      ([key, s]) => new k8s.core.v1.Service(`${name}-svc-${key}`, s, inNs),
     );
     const before = [ns, credentials, tls, ...configs, ...services];
     const dataOpts = { parent: this, dependsOn: before, protect, retainOnDelete: true };
