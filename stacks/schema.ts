@@ -117,7 +117,11 @@ export const MastersSection = Type.Object(
      */
     hostnames: Type.Array(DnsLabel(), { minItems: 1, expected: "a list of 3, 5 or 7 master hostnames" }),
     /** etcd data directory on the masters. Default: /var/lib/etcd. */
-    etcdDataDir: Type.String({ default: "/var/lib/etcd", pattern: "^/" }),
+    etcdDataDir: Type.String({
+      default: "/var/lib/etcd",
+      pattern: "^/",
+      expected: "an absolute path such as /var/lib/etcd",
+    }),
     /** How long one master may take to report healthy after an upgrade before the rollout stops, seconds. Default: 600. */
     upgradeHealthTimeoutSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 600 }),
   },
@@ -220,7 +224,11 @@ export const MinionsSection = Type.Object(
       default: "overlay2",
     }),
     /** kubelet root directory; EmptyDir volumes (the log volumes) live under it. Default: /var/lib/kubelet. */
-    kubeletRoot: Type.String({ default: "/var/lib/kubelet", pattern: "^/" }),
+    kubeletRoot: Type.String({
+      default: "/var/lib/kubelet",
+      pattern: "^/",
+      expected: "an absolute path such as /var/lib/etcd",
+    }),
     /** Per machine-type overrides of the derived tuning profile. Default: none. */
     tuning: Type.Record(Type.String(), TuningOverride, { default: {} }),
   },
@@ -525,7 +533,11 @@ export const MonitoringSection = Type.Object(
      * Mount point of the monitoring hosts' data disk that backs local volumes
      * (a `local-*` storageClass): the volumes of one host must fit on it. Default: /data/prometheus.
      */
-    dataMount: Type.String({ pattern: "^/", default: "/data/prometheus" }),
+    dataMount: Type.String({
+      pattern: "^/",
+      default: "/data/prometheus",
+      expected: "an absolute path such as /data/prometheus",
+    }),
     /** The Prometheus instances, split by target type. Default: both with the values above. */
     prometheus: Type.Object(
       { infra: PrometheusInstanceSection, business: PrometheusInstanceSection },
@@ -624,7 +636,7 @@ export const DiskSchema = Type.Object(
     /** Block device, e.g. sdb. */
     device: Type.String({ pattern: "^[a-z0-9]+$" }),
     /** Mount point, e.g. /var/lib/kubelet. */
-    mount: Type.String({ pattern: "^/" }),
+    mount: Type.String({ pattern: "^/", expected: "an absolute path such as /var/lib/etcd" }),
     sizeGiB: Type.Integer({ minimum: 1 }),
     /** Whether the filesystem sits on LVM. */
     lvm: Type.Boolean(),

@@ -119,8 +119,65 @@ function messageFor(errors: ErrorObject[]): { extra?: string; message: string } 
     return {
       message: `${show(value)} is not valid (expected one of ${allowed.map((v) => show(v)).join(", ")})`,
     };
+  const expected = expectedFromSchema(first.parentSchema as SchemaBits | undefined);
+  // "10" for an integer, "true" for a boolean: the quotes made YAML read a string.
+  const quoted =
+    typeof value === "string" &&
+    errors.some((e) => e.keyword === "type") &&
+    ((/^-?[0-9]+(\.[0-9]+)?$/.test(value) && /integer|number/.test(expected ?? "")) ||
+      (/^(true|false)$/.test(value) && /boolean/.test(expected ?? "")))
+      ? "; remove the quotes"
+      : "";
+  if (expected) return { message: `${shown} is not valid (expected ${expected}${quoted})` };
   const reasons = [...new Set(errors.map((e) => e.message ?? e.keyword))];
   return { message: `${shown} is not valid (expected a value that ${reasons.join("; ")})` };
+}
+
+interface SchemaBits {
+  readonly type?: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly minItems?: number;
+  readonly maxItems?: number;
+}
+
+/** What a schema without an `expected` annotation asks for, in words: "an integer 30-3600". */
+function expectedFromSchema(schema: SchemaBits | undefined): string | undefined {
+  if (!schema?.type) return undefined;
+  const range = (unit: string) =>
+    schema.minimum !== undefined && schema.maximum !== undefined
+      ? `${unit} ${schema.minimum}-${schema.maximum}`
+      : schema.minimum !== undefined
+        ? `${unit} >= ${schema.minimum}`
+        : schema.maximum !== undefined
+          ? `${unit} <= ${schema.maximum}`
+          : unit;
+  switch (schema.type) {
+    case "integer":
+      return range("an integer");
+    case "number":
+      return range("a number");
+    case "boolean":
+      return "a boolean, true or false";
+    case "string":
+      return schema.pattern
+        ? `a string matching the pattern ${schema.pattern}`
+        : schema.minLength
+          ? `a string of at least ${schema.minLength} character(s)`
+          : "a string";
+    case "array":
+      return schema.maxItems !== undefined
+        ? `a list of ${schema.minItems ?? 0}-${schema.maxItems} entries`
+        : schema.minItems
+          ? `a list of at least ${schema.minItems} entr${schema.minItems === 1 ? "y" : "ies"}`
+          : "a list";
+    case "object":
+      return "a mapping of settings";
+    default:
+      return undefined;
+  }
 }
 
 /**

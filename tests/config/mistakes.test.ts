@@ -362,6 +362,27 @@ const classes: Record<string, Record<string, Case>> = {
     },
   },
   "messages that say what is expected": {
+    "a quoted number says to remove the quotes and gives the range": {
+      stack: "dc-c",
+      mutate: (f) => (biz(f).maxReplicas = "10"),
+      expected: [
+        'private-cloud:businesses[0].maxReplicas: "10" is not valid (expected an integer 1-1000; remove the quotes)',
+      ],
+    },
+    "a quoted boolean says to remove the quotes": {
+      stack: "dc-c",
+      mutate: (f) => (cfg(f).hostAccess = { ...cfg(f).hostAccess, enabled: "true" }),
+      expected: [
+        'private-cloud:hostAccess.enabled: "true" is not valid (expected a boolean, true or false; remove the quotes)',
+      ],
+    },
+    "a relative path where an absolute one is needed": {
+      stack: "dc-c",
+      mutate: (f) => (cfg(f).masters.etcdDataDir = "var/lib/etcd"),
+      expected: [
+        'private-cloud:masters.etcdDataDir: "var/lib/etcd" is not valid (expected an absolute path such as /var/lib/etcd)',
+      ],
+    },
     "an unknown BGP mode lists the modes": {
       stack: "dc-c",
       mutate: (f) => (cfg(f).bgp.mode = "mesh"),

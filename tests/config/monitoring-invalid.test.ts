@@ -135,9 +135,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "retention of zero days",
     "dc-c",
     (f) => (mon(f).prometheus = { infra: { retentionDays: 0 } }),
-    [
-      "private-cloud:monitoring.prometheus.infra.retentionDays: 0 is not valid (expected a value that must be >= 1)",
-    ],
+    ["private-cloud:monitoring.prometheus.infra.retentionDays: 0 is not valid (expected an integer 1-400)"],
   ],
   [
     "one monitoring host without the data disk",
