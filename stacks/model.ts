@@ -95,13 +95,13 @@ export function buildModel(
     ...i,
     path: i.path.replace(`${inventoryPath}:`, `${inventoryPath}: `),
   }));
-  if (preIssues.length > 0 || issues.length > 0 || invIssues.length > 0)
+  if (issues.length > 0 || invIssues.length > 0)
     throw new ConfigError([...preIssues, ...issues, ...invIssues]);
 
   // ajv filled every default, including the optional sections' `{}`.
   const full = cfg as DatacenterModel["config"];
   const cross = crossChecks(full, inv.value, inventoryPath);
-  if (cross.length > 0) throw new ConfigError(cross);
+  if (preIssues.length > 0 || cross.length > 0) throw new ConfigError([...preIssues, ...cross]);
   // The derivations below cannot fail: the checks above ran the same
   // functions and refused every problem they report.
   const vips = full.lvs ? allocateVips(vipAllocationInput(full)).assignments : [];
