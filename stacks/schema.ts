@@ -306,7 +306,7 @@ export const LvsSection = Type.Object(
     }),
     /**
      * Pools VIPs are allocated from. Business VIPs are hashed into the FIRST
-     * pool only (components/fullnat-lvs/vips.ts): never resize or reorder
+     * pool only (stacks/derive/vips.ts): never resize or reorder
      * vipPools[0] — that moves every unpinned VIP; append pools instead (later
      * pools serve pins and the API VIP).
      */
