@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { nginxMemoryFloorMiB } from "../components/common/sizing";
 import { ingressThresholds } from "../components/ingress-tier/alerts";
 import { ingressUsageQueries } from "../components/ingress-tier/usage";
 import { loadStackFile } from "../stacks/config";
@@ -56,6 +57,7 @@ export function ingressRules(): Rules {
   return {
     ...defaultRules,
     latencyObjectiveSeconds: ingressThresholds.latencyP99Seconds,
+    memoryFloorMiB: (workers) => nginxMemoryFloorMiB(workers),
     minReplicasFloor: p.minReplicas.minimum as number,
     minCpuRequestMillis: p.cpuRequestMillis.minimum as number,
     minMemoryLimitMiB: p.memoryLimitMiB.minimum as number,

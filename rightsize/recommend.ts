@@ -92,6 +92,12 @@ export interface Rules {
    * near it the pods are already throttled when the HPA reacts.
    */
   readonly maxTargetOfLimit: number;
+  /**
+   * The least memory the workers that follow the CPU limit can run in, MiB
+   * (for nginx: `nginxMemoryFloorMiB`, the floor validation and the policy
+   * pack enforce). Absent: no floor beyond `minMemoryLimitMiB`.
+   */
+  readonly memoryFloorMiB?: (workers: number) => number;
 }
 
 export const defaultRules: Rules = {
@@ -237,6 +243,8 @@ export function recommend(
   }
   limitMillis = Math.max(1000, ceilTo(limitMillis, 1000));
 
+  const workers = workersFor(kind, limitMillis);
+
   // --- CPU request: a high percentile plus headroom, never above the limit.
   let requestMillis = boundStep(current.cpuRequestMillis, p95 * 1000 * (1 + rules.cpuHeadroom), f);
   requestMillis = Math.min(limitMillis, Math.max(rules.minCpuRequestMillis, ceilTo(requestMillis, 50)));
@@ -246,6 +254,13 @@ export function recommend(
   if (e.memoryPeakMiB !== undefined) {
     memoryLimitMiB = boundStep(current.memoryLimitMiB, e.memoryPeakMiB * (1 + rules.memoryHeadroom), f);
     memoryLimitMiB = Math.max(rules.minMemoryLimitMiB, ceilTo(memoryLimitMiB, 64));
+  }
+  const memoryFloor = rules.memoryFloorMiB?.(workers);
+  if (memoryFloor !== undefined && memoryLimitMiB < memoryFloor) {
+    memoryLimitMiB = ceilTo(memoryFloor, 64);
+    notes.push(
+      `memory stays at ${memoryLimitMiB} MiB, the least ${workers} workers and their connections need (the peak working set alone would allow less)`,
+    );
   }
 
   // --- HPA target, in absolute cores per pod: scale out before latency rises.

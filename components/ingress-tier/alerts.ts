@@ -9,6 +9,7 @@
  */
 import type { MonitoringContribution } from "../monitoring-stack/contribution";
 import type { RuleGroup } from "../common/alerts";
+import { businessNamespaces } from "../../stacks/namespaces";
 
 export const ingressThresholds = {
   /** Share of a tier's responses that are 5xx before it warns. */
@@ -26,7 +27,7 @@ export const ingressThresholds = {
 } as const;
 
 /** Namespace of a business's ingress tier (the `controller_namespace` label of nginx's metrics). */
-export const ingressNamespace = (business: string): string => `ingress-${business}`;
+export const ingressNamespace = (business: string): string => businessNamespaces(business).tier;
 /** The nginx container of a tier's pods (cAdvisor's `container` label). */
 export const NGINX_CONTAINER = "controller";
 

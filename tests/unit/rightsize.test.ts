@@ -140,7 +140,9 @@ describe("recommend", () => {
       ingressRules(),
     );
     if (fourth.status !== "ok") throw new Error(fourth.reason);
-    expect(fourth.recommended.memoryLimitMiB).toBe(384); // 300 × 1.2 → 360, rounded up to 64 MiB
+    // 300 × 1.2 → 360 would do for the working set, but one worker and its
+    // connections need 256 + 160 = 416 MiB, rounded up to 64 MiB.
+    expect(fourth.recommended.memoryLimitMiB).toBe(448);
   });
 
   it("grows a throttled limit by one step whatever the capped usage says (the seed's incident)", () => {
@@ -233,7 +235,9 @@ describe("recommend", () => {
     ["CPU limit", { ...current, cpuRequestMillis: 100, cpuLimitMillis: 1000 }, "cpuLimitMillis", 1000],
     ["memory limit", { ...current, memoryLimitMiB: 128 }, "memoryLimitMiB", 128],
   ] as const)("never goes below the %s floor", (_, s, field, floor) => {
-    const r = recommend("nginx", s, evidence({ perPod: flat(2, 0.001), memoryPeakMiB: 1 }), ingressRules());
+    // Without the workers' memory floor, to see the schema's (the next test covers the workers').
+    const rules = { ...ingressRules(), memoryFloorMiB: undefined };
+    const r = recommend("nginx", s, evidence({ perPod: flat(2, 0.001), memoryPeakMiB: 1 }), rules);
     if (r.status !== "ok") throw new Error(r.reason);
     expect(r.recommended[field]).toBe(floor);
   });
@@ -254,6 +258,22 @@ describe("recommend", () => {
       expect(r.workers.recommended).toBe(want);
     },
   );
+
+  it("keeps the memory the recommended workers need, with a note", () => {
+    // 6 cores of use → 8 workers; 100 MiB of working set would allow 128 MiB.
+    const r = recommend(
+      "nginx",
+      { ...current, cpuLimitMillis: 8000, cpuRequestMillis: 8000, memoryLimitMiB: 2048 },
+      evidence({ perPod: flat(3, 6), memoryPeakMiB: 100 }),
+      ingressRules(),
+    );
+    if (r.status !== "ok") throw new Error(r.reason);
+    expect(r.workers.recommended).toBe(8);
+    expect(r.recommended.memoryLimitMiB).toBe(1536); // 256 + 8 × 160 = 1536
+    expect(r.notes).toContain(
+      "memory stays at 1536 MiB, the least 8 workers and their connections need (the peak working set alone would allow less)",
+    );
+  });
 
   it("takes its floors from the stack schema", () => {
     const r = ingressRules();
