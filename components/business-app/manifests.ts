@@ -265,11 +265,12 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
   )
     ? { "app.kubernetes.io/version": spec.version }
     : {};
+  // Only the Deployment carries the version: on the ConfigMaps it would make
+  // every release touch every object.
   const meta = (name: string, extra: Record<string, string> = {}) => ({
     name,
     namespace: n.namespace,
     labels: { ...common, ...extra },
-    annotations: { [VERSION_ANNOTATION]: spec.version },
   });
   const health = networkHealthSidecar({ image: ctx.images.networkCheck }, n.rackGateways);
   const base: PlainPodSpec = {
@@ -334,7 +335,7 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
     },
     logWriterSecret: { metadata: meta(n.logWriterSecret), type: "Opaque" },
     deployment: {
-      metadata: meta(n.deployment, selector),
+      metadata: { ...meta(n.deployment, selector), annotations: { [VERSION_ANNOTATION]: spec.version } },
       spec: {
         // No `replicas`: the HPA owns the count (a value here would reset it on every release).
         selector: { matchLabels: selector },

@@ -165,8 +165,13 @@ export function resolveRelease(business: string, opts: ResolveOptions = {}): Res
       "command line",
     );
   const raw = readYaml(file, rel);
-  const { value: entry, issues } = schemaIssues(CatalogEntrySchema, raw, rel);
-  if (issues.length) throw new ConfigError(issues, "catalog entry");
+  const { value: entry, issues: entryIssues } = schemaIssues(CatalogEntrySchema, raw, rel);
+  // Without its identity and targets nothing else can be checked; value
+  // problems elsewhere are reported together with the cross-field checks
+  // below, so one run lists everything (the seed's two incidents at once).
+  const structural = entryIssues.filter((i) => /^apps\/[^ ]+ (business|template|datacenters)\b/.test(i.path));
+  if (structural.length || typeof entry !== "object" || !Array.isArray(entry?.datacenters))
+    throw new ConfigError(entryIssues, "catalog entry");
   if (entry.business !== business)
     throw new ConfigError(
       [
@@ -208,7 +213,7 @@ export function resolveRelease(business: string, opts: ResolveOptions = {}): Res
   void _b;
   void _t;
   const specs = new Map<string, AppSpec>();
-  const all: ConfigIssue[] = [];
+  const all: ConfigIssue[] = [...entryIssues];
   for (const dc of order) {
     const target = datacenters.find((d) => d.name === dc);
     const merged = deepMerge(template.defaults, fields, target?.overrides ?? {});
@@ -217,13 +222,16 @@ export function resolveRelease(business: string, opts: ResolveOptions = {}): Res
     const candidate = { business, template: template.name, datacenter: dc, ...merged };
     const root = `${rel} (for ${dc})`;
     const { value: spec, issues: schemaProblems } = schemaIssues(AppSpecSchema, candidate, root);
-    all.push(...schemaProblems);
-    if (schemaProblems.length === 0) {
-      all.push(
-        ...specProblems(spec, template).map((i) => ({ path: `${root} ${i.path}`, message: i.message })),
-      );
-      specs.set(dc, spec);
+    // The entry's own problems already name these paths in the file.
+    if (entryIssues.length === 0) all.push(...schemaProblems);
+    let cross: ConfigIssue[] = [];
+    try {
+      cross = specProblems(spec, template);
+    } catch {
+      // A value of the wrong type: its schema problem says so.
     }
+    all.push(...cross.map((i) => ({ path: `${root} ${i.path}`, message: i.message })));
+    if (schemaProblems.length === 0) specs.set(dc, spec);
   }
   if (all.length) throw new ConfigError(dedupe(all), "release");
   return { business, file, entry, template, order, specs };
