@@ -310,6 +310,18 @@ async function runOne(
       const r = await s.preview({ ...common, diff: false });
       return { ...base, status: "succeeded", seconds: seconds(), changes: changesOf(r.changeSummary) };
     }
+    // The gate first: the Automation API's up skips its own preview, and an
+    // up would apply whatever precedes a refused resource and judge the
+    // stack policies only after the changes. A preview with the pack changes
+    // nothing; a mandatory violation there stops this datacenter untouched.
+    const gate = eventBridge(dc, (e) => (e.type === "resource" ? undefined : emit(e)), true);
+    try {
+      await s.preview({ onEvent: gate.onEvent, policyPacks: common.policyPacks });
+    } catch (e) {
+      bridge.violations.push(...gate.violations);
+      bridge.diagnostics.push(...gate.diagnostics);
+      throw e;
+    }
     const r = await s.up({ ...common, message: updateMessage(op, spec, who, extraMessage) });
     return {
       ...base,
@@ -420,7 +432,7 @@ export interface HistoryEntry {
   readonly spec?: AppSpec;
 }
 
-function entryOf(u: UpdateSummary): HistoryEntry {
+function entryOf(u: UpdateSummary, update: number): HistoryEntry {
   const fields = parseUpdateMessage(u.message ?? "") ?? {};
   const raw = u.config?.[SPEC_CONFIG_KEY]?.value;
   let spec: AppSpec | undefined;
@@ -432,7 +444,7 @@ function entryOf(u: UpdateSummary): HistoryEntry {
   const start = new Date(u.startTime);
   const end = u.endTime ? new Date(u.endTime) : undefined;
   return {
-    update: u.version,
+    update,
     kind: u.kind,
     ...(fields.op ? { operation: fields.op } : {}),
     ...(fields.version ? { version: fields.version } : {}),
@@ -456,7 +468,12 @@ export async function releaseHistory(
     const spec = resolved.specs.get(dc) as AppSpec;
     try {
       const s = await workspaceStack(spec, resolved, opts, false);
-      out.set(dc, (await s.history()).map(entryOf));
+      // Newest first; a file backend leaves `version` at 0, so number them here (1 = the first update).
+      const all = await s.history();
+      out.set(
+        dc,
+        all.map((u, i) => entryOf(u, all.length - i)),
+      );
     } catch (e) {
       if (isMissingStack(e)) out.set(dc, []);
       else throw e;

@@ -335,7 +335,14 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
     },
     logWriterSecret: { metadata: meta(n.logWriterSecret), type: "Opaque" },
     deployment: {
-      metadata: { ...meta(n.deployment, selector), annotations: { [VERSION_ANNOTATION]: spec.version } },
+      metadata: {
+        ...meta(n.deployment, selector),
+        annotations: {
+          [VERSION_ANNOTATION]: spec.version,
+          // Pulumi waits this long for the rollout; past it the datacenter fails and the rollout stops.
+          "pulumi.com/timeoutSeconds": String(spec.rolloutTimeoutSeconds),
+        },
+      },
       spec: {
         // No `replicas`: the HPA owns the count (a value here would reset it on every release).
         selector: { matchLabels: selector },

@@ -173,6 +173,17 @@ export const releaseFields = {
     default: 30,
     description: "Seconds the app needs before taking traffic; the startup probe allows it. Default: 30.",
   }),
+  /**
+   * How long a release waits for the new pods to be ready before that
+   * datacenter counts as failed (and a multi-datacenter rollout stops), seconds. Default: 600.
+   */
+  rolloutTimeoutSeconds: Type.Integer({
+    minimum: 10,
+    maximum: 3600,
+    default: 600,
+    description:
+      "Seconds a release waits for the new pods to be ready before the datacenter counts as failed and the rollout stops. Default: 600.",
+  }),
   /** Seconds a terminating pod keeps serving after it left its Service, before Jetty stops. Default: 10. */
   drainSeconds: Type.Integer({
     minimum: 0,

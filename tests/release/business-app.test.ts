@@ -40,7 +40,7 @@ const templates = ["web", "worker", "multi"] as const;
 const built = Object.fromEntries(templates.map((t) => [t, release(t)]));
 const manifests = (t: (typeof templates)[number]) => appManifests(built[t].spec, built[t].template, ctx);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plain manifests
-const podOf = (t: (typeof templates)[number]): any => manifests(t).deployment.spec?.template;
+const podOf = (t: (typeof templates)[number]): any => (manifests(t).deployment as any).spec.template;
 
 const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -65,15 +65,16 @@ describe("the pods", () => {
   it("jetty-web and multi-process pods are the ingress tier's upstreams; a worker is not", () => {
     const sim = loadStackFile(path.join(projectDir, "Pulumi.sim.yaml"));
     const biz = sim.config.businesses.find((b) => b.name === "shop");
-    const svc = upstreamService(tierNames("shop"), biz as never);
-    const selector = svc.spec?.selector as Record<string, string>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plain manifest
+    const svc: any = upstreamService(tierNames("shop"), biz as never);
+    const selector = svc.spec.selector as Record<string, string>;
     expect(templates.map((t) => [t, selects(selector, podOf(t).metadata.labels)])).toEqual([
       ["web", true],
       ["worker", false],
       ["multi", true],
     ]);
     // …in the namespace the upstream Service is in, on the port it targets.
-    expect(manifests("web").names.namespace).toBe(svc.metadata?.namespace);
+    expect(manifests("web").names.namespace).toBe(svc.metadata.namespace);
     expect(podOf("web").spec.containers[0].ports[0].containerPort).toBe(biz?.upstreamPort);
   });
 
