@@ -15,17 +15,11 @@ import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../stacks/validate";
 import { AppSpecSchema, CatalogEntrySchema } from "./catalog/schema";
 import { listBusinesses, parseSet, resolveRelease, type ResolvedRelease } from "./catalog/load";
-import {
-  releaseHistory,
-  rollbackRelease,
-  runRelease,
-  UnknownVersionError,
-  type EngineOptions,
-  type Operation,
-  type ReleaseOutcome,
-} from "./engine";
+// The engine (and with it @pulumi/pulumi) loads only for operations that
+// need it: render and bad input answer without it (render's time goal is 2 s).
+import type { EngineOptions, Operation, ReleaseOutcome } from "./engine";
 import { contextFromStackFile, renderYaml } from "./render";
-import { jsonLines, plainLines, terminalProgress, type Renderer } from "./progress";
+import type { Renderer } from "./progress";
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, policy: 3, locked: 4, declined: 5 } as const;
 
@@ -196,10 +190,11 @@ export async function main(
       return EXIT.ok;
     }
 
-    const render = renderer(flags, io);
+    const { releaseHistory, rollbackRelease, runRelease, UnknownVersionError } = await import("./engine");
+    const render = await renderer(flags, io);
     const opts: EngineOptions = { ...engine, emit: render };
     try {
-      if (op === "history") return await history(resolved, opts, flags, io);
+      if (op === "history") return await history(releaseHistory, resolved, opts, flags, io);
       if (op !== "preview" && !(await confirmed(op, resolved, flags, io))) return EXIT.declined;
       if (flags.pause) {
         if (!io.interactive) throw new BadInput("--pause needs a terminal to answer on (stdin is not one)");
@@ -212,11 +207,14 @@ export async function main(
           ? await rollbackRelease(resolved, flags.version, opts)
           : await runRelease(op as Operation, resolved, opts);
       return exitFor(outcome);
+    } catch (e) {
+      if (e instanceof UnknownVersionError) throw new BadInput(e.message);
+      throw e;
     } finally {
       (render as { stop?: () => void }).stop?.();
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof BadInput || e instanceof UnknownVersionError) {
+    if (e instanceof ConfigError || e instanceof BadInput) {
       io.stderr.write(`release: ${e.message}\n`);
       return EXIT.badInput;
     }
@@ -225,7 +223,8 @@ export async function main(
   }
 }
 
-function renderer(flags: Flags, io: Io): Renderer {
+async function renderer(flags: Flags, io: Io): Promise<Renderer> {
+  const { jsonLines, plainLines, terminalProgress } = await import("./progress");
   if (flags.json) return jsonLines(io.stdout);
   if (io.interactive && io.stderr === process.stderr) return terminalProgress(process.stderr);
   return plainLines(io.stderr);
@@ -240,7 +239,13 @@ async function confirmed(op: CliOperation, r: ResolvedRelease, flags: Flags, io:
   return io.ask(`${op} ${r.business} in ${r.order.join(", then ")}?`);
 }
 
-async function history(r: ResolvedRelease, opts: EngineOptions, flags: Flags, io: Io): Promise<number> {
+async function history(
+  releaseHistory: typeof import("./engine").releaseHistory,
+  r: ResolvedRelease,
+  opts: EngineOptions,
+  flags: Flags,
+  io: Io,
+): Promise<number> {
   const hist = await releaseHistory(r, opts);
   if (flags.json) {
     for (const [dc, entries] of hist)
