@@ -14,6 +14,7 @@ import type { AppSpec } from "../../release/catalog/schema";
 import { contextFromStackFile, renderObjects } from "../../release/render";
 import { loadStackFile } from "../../stacks/config";
 import { projectDir } from "../helpers/config";
+import { describeWithTool, runTool } from "../helpers/tools";
 import { minimalEntry, tempCatalog } from "../helpers/catalog";
 import * as path from "path";
 
@@ -221,5 +222,17 @@ describe("the policy pack", () => {
     ]);
     expect(v[0].message).toMatch(/readinessProbe.*timeoutSeconds 1.*5/);
     expect(v[1].message).toMatch(/-XX:ActiveProcessorCount=24 \(env JAVA_OPTS\) exceeds CPU limit 6/);
+  });
+});
+
+describeWithTool("promtool", "the business's alert rules", () => {
+  it.each(templates)("%s: promtool accepts the rule file the business Prometheus gets", (t) => {
+    const file = path.join(dir, `rules-${t}.yaml`);
+    fs.writeFileSync(file, (manifests(t).alertRules.data as Record<string, string>)["rules.yaml"]);
+    const r = runTool("promtool", ["check", "rules", file]);
+    expect([r.status, r.output]).toEqual([
+      0,
+      expect.stringContaining(`SUCCESS: ${t === "worker" ? 4 : 5} rules found`),
+    ]);
   });
 });
