@@ -225,13 +225,19 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
       emit({ type: "resource", dc, phase: "failed", op: m.op, resourceType: m.type, name: nameOf(m.urn) });
     } else if (e.policyEvent) {
       const p = e.policyEvent;
-      const message = p.message.trim();
+      // Pulumi puts the policy's description on the first line, the violation after it.
+      const lines = p.message.trim().split("\n");
+      const message = (lines.length > 1 ? lines.slice(1) : lines).join(" ").trim();
       if (p.enforcementLevel === "mandatory") violations.push(`${p.policyName}: ${message}`);
       emit({ type: "policy", dc, level: p.enforcementLevel, policy: p.policyName, message });
     } else if (e.diagnosticEvent) {
       const d = e.diagnosticEvent;
       // "using <plugin> from $PATH" is how the toolchain is meant to work, not news.
-      if (/^using pulumi-[a-z-]+ from \$PATH/.test(d.message)) return;
+      // The toolchain's provider builds carry their own versions (README "Toolchain").
+      if (
+        /^using pulumi-[a-z-]+ from \$PATH|^resource plugin \S+ is expected to have version/.test(d.message)
+      )
+        return;
       if (d.severity === "error" || d.severity === "warning") {
         const message = d.message.replace(/\s+$/, "");
         if (d.severity === "error") diagnostics.push(message);
