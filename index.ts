@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { modelFromPulumiConfig } from "./stacks/pulumi-config";
 import { deployDatacenter } from "./stacks/datacenter";
+import { releaseContext as releaseContextOf } from "./components/business-app/platform";
 
 const model = modelFromPulumiConfig();
 const dc = deployDatacenter(model, { sshPrivateKey: sshPrivateKey() });
@@ -52,3 +53,10 @@ export const monitoring = {
 };
 export const grafanaAdminPassword = dc.monitoring.grafanaAdminPassword;
 export const elasticsearch = dc.logging.clientUrls;
+/** What business releases read through a StackReference (release/program.ts): namespaces, VIPs, registry, sidecars, logging. */
+export const releaseContext = releaseContextOf(model, {
+  hosts: dc.logging.clientUrls,
+  username: dc.logging.logWriterUsername,
+});
+/** The log writer's password, for the business pods' filebeat sidecars (secret). */
+export const logWriterPassword = dc.logging.logWriterPassword;

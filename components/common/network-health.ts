@@ -138,14 +138,16 @@ export interface NetworkHealthSidecar {
  * of restarting pods is the avalanche the seed warns about).
  */
 export function networkHealthSidecar(
-  model: DatacenterModel,
+  model: DatacenterModel | { readonly image: string },
   configMapName: string = RACK_GATEWAYS_CONFIGMAP,
 ): NetworkHealthSidecar {
+  // A business stack has no model: it passes the image the platform stack exported.
+  const image = "image" in model ? model.image : imagesFor(model).networkCheck;
   const timeoutSeconds = Math.max(readinessTiming.timeoutSeconds, probeFloors.minTimeoutSeconds);
   return {
     container: {
       name: NETWORK_HEALTH_CONTAINER,
-      image: imagesFor(model).networkCheck,
+      image,
       command: ["/bin/sh", "-c", idleScript],
       env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
       volumeMounts: [{ name: NETWORK_HEALTH_VOLUME, mountPath: RACK_GATEWAYS_MOUNT, readOnly: true }],
