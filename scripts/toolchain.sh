@@ -80,7 +80,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool kubelet etcdctl"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -357,6 +357,29 @@ piece_kubernetes() {
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 }
 
+# kubelet and etcdctl go into the installer image (images/installer), not the
+# simulated datacenter. Each is a wrapper module of its own, so adding them did
+# not change the cache keys of the kubernetes and etcd pieces.
+piece_kubelet() {
+  local dir="$REPO_ROOT/toolchain/kubelet"
+  check_wrapper_pin "$dir" k8s.io/kubernetes "$K8S_VERSION"
+  local minor=${K8S_VERSION#v1.}
+  minor=${minor%%.*}
+  local ld="-s -w" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  ensure_piece kubelet "$(wrapper_key "$K8S_VERSION" "$dir")" "kubelet" \
+    build_wrapper "$dir" "$ld" k8s.io/kubernetes/cmd/kubelet
+}
+
+piece_etcdctl() {
+  local dir="$REPO_ROOT/toolchain/etcdctl"
+  check_wrapper_pin "$dir" go.etcd.io/etcd/etcdctl/v3 "$ETCD_VERSION"
+  ensure_piece etcdctl "$(wrapper_key "$ETCD_VERSION" "$dir")" "etcdctl" \
+    build_wrapper "$dir" "-s -w" go.etcd.io/etcd/etcdctl/v3
+}
+
 piece_etcd() {
   local dir="$REPO_ROOT/toolchain/etcd"
   check_wrapper_pin "$dir" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
@@ -573,6 +596,8 @@ main() {
   if want etcd; then tc_step "etcd $ETCD_VERSION" piece_etcd; fi
   if want kwok; then tc_step "kwok $KWOK_VERSION" piece_kwok; fi
   if want promtool; then tc_step "promtool (Prometheus $PROMETHEUS_MODULE_VERSION)" piece_promtool; fi
+  if want kubelet; then tc_step "kubelet $K8S_VERSION (installer image)" piece_kubelet; fi
+  if want etcdctl; then tc_step "etcdctl $ETCD_VERSION (installer image)" piece_etcdctl; fi
 
   if [[ "$PIECES" == "$ALL_PIECES" ]]; then
     tc_step "verify: versions" verify_versions
