@@ -57,9 +57,13 @@ const ImageDefinitionSchema = Type.Object(
       ),
     ),
     /** Non-root accounts to create (name → uid; the group has the same id). */
-    users: Type.Record(Type.String({ pattern: "^[a-z_][a-z0-9_-]*$" }), Type.Integer({ minimum: 1, maximum: 65534 }), {
-      default: {},
-    }),
+    users: Type.Record(
+      Type.String({ pattern: "^[a-z_][a-z0-9_-]*$" }),
+      Type.Integer({ minimum: 1, maximum: 65534 }),
+      {
+        default: {},
+      },
+    ),
     /** Symlinks to create, link path → target. */
     symlinks: Type.Record(Type.String({ pattern: "^/" }), Type.String({ minLength: 1 }), { default: {} }),
     /** Paths to delete after the packages are unpacked (globs relative to the root are not supported: exact paths). */
@@ -81,7 +85,10 @@ const ImageDefinitionSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ImageDefinition = Static<typeof ImageDefinitionSchema> & { readonly name: string; readonly dir: string };
+export type ImageDefinition = Static<typeof ImageDefinitionSchema> & {
+  readonly name: string;
+  readonly dir: string;
+};
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(ImageDefinitionSchema);
@@ -105,9 +112,16 @@ export function loadDefinitions(dir = IMAGES_DIR): Map<string, ImageDefinition> 
       for (const err of validate.errors ?? []) {
         const at = err.instancePath || "/";
         const value = err.instancePath
-          ? JSON.stringify(err.instancePath.split("/").slice(1).reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], raw))
+          ? JSON.stringify(
+              err.instancePath
+                .split("/")
+                .slice(1)
+                .reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], raw),
+            )
           : "";
-        problems.push(`${rel}: ${at}${value ? ` = ${value}` : ""}: ${err.message}${err.params && "additionalProperty" in err.params ? ` (${String(err.params.additionalProperty)})` : ""}`);
+        problems.push(
+          `${rel}: ${at}${value ? ` = ${value}` : ""}: ${err.message}${err.params && "additionalProperty" in err.params ? ` (${String(err.params.additionalProperty)})` : ""}`,
+        );
       }
       continue;
     }
@@ -115,20 +129,26 @@ export function loadDefinitions(dir = IMAGES_DIR): Map<string, ImageDefinition> 
   }
   for (const def of defs.values()) {
     if (def.from && !defs.has(def.from))
-      problems.push(`images/${def.name}/image.yaml: /from = "${def.from}": no image of that name (expected one of ${[...defs.keys()].join(", ")})`);
+      problems.push(
+        `images/${def.name}/image.yaml: /from = "${def.from}": no image of that name (expected one of ${[...defs.keys()].join(", ")})`,
+      );
   }
   for (const def of defs.values()) {
     const seen = new Set<string>();
     for (let d: ImageDefinition | undefined = def; d; d = d.from ? defs.get(d.from) : undefined) {
       if (seen.has(d.name)) {
-        problems.push(`images/${def.name}/image.yaml: /from: the chain ${[...seen, d.name].join(" → ")} loops`);
+        problems.push(
+          `images/${def.name}/image.yaml: /from: the chain ${[...seen, d.name].join(" → ")} loops`,
+        );
         break;
       }
       seen.add(d.name);
     }
   }
   if (problems.length > 0)
-    throw new Error(`invalid image definitions: ${problems.length} problem(s); nothing was built\n  - ${problems.join("\n  - ")}`);
+    throw new Error(
+      `invalid image definitions: ${problems.length} problem(s); nothing was built\n  - ${problems.join("\n  - ")}`,
+    );
   return defs;
 }
 
@@ -191,10 +211,13 @@ export function inputsKey(
   h.update(`builder ${builderHash}\n`);
   for (const d of chain(defs, name)) {
     h.update(`image ${d.name} ${treeHash(d.dir)}\n`);
-    for (const tool of Object.keys(d.toolchain).sort()) h.update(`tool ${tool} ${binaryHashes[tool] ?? "?"}\n`);
+    for (const tool of Object.keys(d.toolchain).sort())
+      h.update(`tool ${tool} ${binaryHashes[tool] ?? "?"}\n`);
     for (const g of d.goBuild ?? []) {
       const mod = path.join(REPO_ROOT, g.module);
-      h.update(`go ${g.module} ${g.package} ${treeHash(mod, (r) => !/(\.go|go\.mod|go\.sum)$/.test(r) && !fs.statSync(path.join(mod, r)).isDirectory())}\n`);
+      h.update(
+        `go ${g.module} ${g.package} ${treeHash(mod, (r) => !/(\.go|go\.mod|go\.sum)$/.test(r) && !fs.statSync(path.join(mod, r)).isDirectory())}\n`,
+      );
     }
   }
   return h.digest("hex").slice(0, 16);

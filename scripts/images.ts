@@ -80,13 +80,18 @@ function run(cmd: string, args: string[], opts: SpawnSyncOptions & { quiet?: boo
   });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
   if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${String(r.stdout ?? "").slice(-4000)}${String(r.stderr ?? "").slice(-4000)}`);
+    throw new Error(
+      `${cmd} ${args.join(" ")} exited ${r.status}\n${String(r.stdout ?? "").slice(-4000)}${String(r.stderr ?? "").slice(-4000)}`,
+    );
   return String(r.stdout ?? "");
 }
 
+/** A tool on PATH, else in the toolchain's bin directory (what `source scripts/env.sh` would add). */
 function which(tool: string): string | undefined {
   const r = spawnSync("bash", ["-c", `command -v -- "$1"`, "_", tool], { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+  if (r.status === 0) return r.stdout.trim();
+  const inToolchain = path.join(CACHE, "toolchain", "bin", tool);
+  return fs.existsSync(inToolchain) ? inToolchain : undefined;
 }
 
 /** sha256 of the build script itself and its helpers: a change to how images are made rebuilds them. */
@@ -164,7 +169,9 @@ function finishPackages(root: string, packages: string[]) {
     const share = path.join(root, "usr/share/ca-certificates");
     const certs: string[] = [];
     const walk = (dir: string) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      for (const e of fs
+        .readdirSync(dir, { withFileTypes: true })
+        .sort((a, b) => (a.name < b.name ? -1 : 1))) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) walk(p);
         else if (e.name.endsWith(".crt")) certs.push(fs.readFileSync(p, "utf8").trimEnd() + "\n");
@@ -186,19 +193,25 @@ function goBuild(def: ImageDefinition, root: string) {
   for (const g of def.goBuild ?? []) {
     const mod = path.join(REPO_ROOT, g.module);
     if (!fs.existsSync(path.join(mod, "go.mod")))
-      throw new Error(`images/${def.name}/image.yaml: /goBuild: ${g.module}/go.mod does not exist (expected a Go module of this repository)`);
+      throw new Error(
+        `images/${def.name}/image.yaml: /goBuild: ${g.module}/go.mod does not exist (expected a Go module of this repository)`,
+      );
     const out = path.join(root, g.output);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    run("nice", ["-n", "10", "go", "build", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", out, g.package], {
-      cwd: mod,
-      env: {
-        CGO_ENABLED: "0",
-        GOFLAGS: "-buildvcs=false",
-        GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? "local",
-        GOMODCACHE: process.env.GOMODCACHE ?? path.join(CACHE, "go", "mod"),
-        GOCACHE: process.env.GOCACHE ?? path.join(CACHE, "go", "build"),
+    run(
+      "nice",
+      ["-n", "10", "go", "build", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", out, g.package],
+      {
+        cwd: mod,
+        env: {
+          CGO_ENABLED: "0",
+          GOFLAGS: "-buildvcs=false",
+          GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? "local",
+          GOMODCACHE: process.env.GOMODCACHE ?? path.join(CACHE, "go", "mod"),
+          GOCACHE: process.env.GOCACHE ?? path.join(CACHE, "go", "build"),
+        },
       },
-    });
+    );
   }
 }
 
@@ -214,10 +227,13 @@ function javaBuild(def: ImageDefinition, root: string) {
       }
     };
     walk(src);
-    if (files.length === 0) throw new Error(`images/${def.name}/image.yaml: /javaBuild: no .java file under ${j.sources}`);
+    if (files.length === 0)
+      throw new Error(`images/${def.name}/image.yaml: /javaBuild: no .java file under ${j.sources}`);
     for (const c of j.classpath)
       if (!fs.existsSync(path.join(root, c)))
-        throw new Error(`images/${def.name}/image.yaml: /javaBuild classpath ${c} is not in the image (expected a jar of its packages)`);
+        throw new Error(
+          `images/${def.name}/image.yaml: /javaBuild classpath ${c} is not in the image (expected a jar of its packages)`,
+        );
     const out = path.join(root, j.output);
     fs.mkdirSync(out, { recursive: true });
     run("nice", [
@@ -238,7 +254,12 @@ function javaBuild(def: ImageDefinition, root: string) {
 }
 
 /** Makes the root filesystem of one image (the whole chain's packages and customisations). */
-function makeRootfs(defs: Map<string, ImageDefinition>, name: string, root: string, binaries: Record<string, string>): string[] {
+function makeRootfs(
+  defs: Map<string, ImageDefinition>,
+  name: string,
+  root: string,
+  binaries: Record<string, string>,
+): string[] {
   const packages = allPackages(defs, name);
   const listFile = path.join(path.dirname(root), "packages.txt");
   // extract: unpack exactly these packages and their non-Essential
@@ -292,8 +313,19 @@ function ociConfig(defs: Map<string, ImageDefinition>, name: string): string[] {
   // The nearest definition that sets a field wins (a child overrides its parent).
   const cfg: ImageDefinition["config"] = {};
   for (const d of chain(defs, name)) Object.assign(cfg, d.config, { env: { ...cfg.env, ...d.config.env } });
-  const args = ["--no-history", `--created=${CREATED}`, "--author=private-cloud", "--os=linux", "--architecture=amd64"];
-  args.push("--clear=config.env", "--clear=config.entrypoint", "--clear=config.cmd", "--clear=config.exposedports");
+  const args = [
+    "--no-history",
+    `--created=${CREATED}`,
+    "--author=private-cloud",
+    "--os=linux",
+    "--architecture=amd64",
+  ];
+  args.push(
+    "--clear=config.env",
+    "--clear=config.entrypoint",
+    "--clear=config.cmd",
+    "--clear=config.exposedports",
+  );
   args.push(`--config.user=${cfg.user ?? "0:0"}`, `--config.workingdir=${cfg.workdir ?? "/"}`);
   for (const [k, v] of Object.entries(cfg.env ?? {}).sort()) args.push(`--config.env=${k}=${v}`);
   args.push("--config.env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -358,11 +390,22 @@ function buildOne(
     // Only the current build of each image is kept (the cache would grow by
     // one image per change otherwise).
     fs.mkdirSync(path.dirname(final), { recursive: true });
-    for (const old of fs.readdirSync(path.dirname(final))) fs.rmSync(path.join(path.dirname(final), old), { recursive: true, force: true });
+    for (const old of fs.readdirSync(path.dirname(final)))
+      fs.rmSync(path.join(path.dirname(final), old), { recursive: true, force: true });
     fs.renameSync(work, final);
     const seconds = (Date.now() - t0) / 1000;
-    log(`${name}: ${info.digest} (${(info.compressedBytes / 2 ** 20).toFixed(1)} MiB compressed) in ${seconds.toFixed(0)} s`);
-    return { name, key, dir: final, archive: path.join(final, "image.oci.tar"), ...info, seconds, cached: false };
+    log(
+      `${name}: ${info.digest} (${(info.compressedBytes / 2 ** 20).toFixed(1)} MiB compressed) in ${seconds.toFixed(0)} s`,
+    );
+    return {
+      name,
+      key,
+      dir: final,
+      archive: path.join(final, "image.oci.tar"),
+      ...info,
+      seconds,
+      cached: false,
+    };
   } catch (e) {
     fs.rmSync(work, { recursive: true, force: true });
     throw e;
@@ -398,13 +441,22 @@ export function currentKeys(defs = loadDefinitions()): Map<string, string> {
   return keys;
 }
 
+/** Where an image built from the current inputs would be, and whether it is. */
+export function currentBuild(name: string, keys = currentKeys()): Built | undefined {
+  const key = keys.get(name);
+  return key ? cached(name, key) : undefined;
+}
+
 export function build(names: string[], opts: { rebuild?: boolean } = {}): Built[] {
   const defs = loadDefinitions();
-  for (const n of names) if (!defs.has(n)) throw new Error(`no image named ${n} (expected one of ${[...defs.keys()].join(", ")})`);
+  for (const n of names)
+    if (!defs.has(n)) throw new Error(`no image named ${n} (expected one of ${[...defs.keys()].join(", ")})`);
   const wanted = new Set<string>();
   for (const n of names.length ? names : [...defs.keys()]) for (const d of chain(defs, n)) wanted.add(d.name);
   // Parents before children.
-  const order = [...defs.keys()].filter((n) => wanted.has(n)).sort((a, b) => chain(defs, a).length - chain(defs, b).length);
+  const order = [...defs.keys()]
+    .filter((n) => wanted.has(n))
+    .sort((a, b) => chain(defs, a).length - chain(defs, b).length);
   const binaryPaths = toolchainBinaries(defs, order);
   const binaryHashes = Object.fromEntries(Object.entries(binaryPaths).map(([t, p]) => [t, fileHash(p)]));
   const bh = builderHash();
@@ -412,19 +464,35 @@ export function build(names: string[], opts: { rebuild?: boolean } = {}): Built[
   for (const n of order) {
     const key = inputsKey(defs, n, binaryHashes, bh);
     const hit = opts.rebuild ? undefined : cached(n, key);
-    const parent = defs.get(n)?.from ? built.get(defs.get(n)!.from!) : undefined;
+    const from = defs.get(n)?.from;
+    const parent = from ? built.get(from) : undefined;
     if (hit) log(`${n}: cached ${hit.digest}`);
     built.set(n, hit ?? buildOne(defs, n, key, parent, binaryPaths));
   }
-  return order.map((n) => built.get(n)!);
+  return order.map((n) => must(built.get(n), n));
+}
+
+function must<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`internal: ${what} missing`);
+  return v;
 }
 
 export function writeLock(results: Built[]) {
   const defs = loadDefinitions();
   const lock: Lock = { ...readLock() };
   for (const r of results)
-    lock[r.name] = { digest: r.digest, inputs: r.key, repository: defs.get(r.name)!.repository, compressedBytes: r.compressedBytes };
-  const sorted = Object.fromEntries(Object.keys(lock).filter((n) => defs.has(n)).sort().map((n) => [n, lock[n]]));
+    lock[r.name] = {
+      digest: r.digest,
+      inputs: r.key,
+      repository: must(defs.get(r.name), r.name).repository,
+      compressedBytes: r.compressedBytes,
+    };
+  const sorted = Object.fromEntries(
+    Object.keys(lock)
+      .filter((n) => defs.has(n))
+      .sort()
+      .map((n) => [n, lock[n]]),
+  );
   const text = JSON.stringify(sorted, null, 2) + "\n";
   if (!fs.existsSync(LOCK_FILE) || fs.readFileSync(LOCK_FILE, "utf8") !== text) {
     fs.writeFileSync(LOCK_FILE, text);
@@ -434,8 +502,15 @@ export function writeLock(results: Built[]) {
 
 function push(results: Built[], registry: string) {
   for (const r of results) {
-    const ref = `${registry}/${loadDefinitions().get(r.name)!.repository}:build-${r.key}`;
-    run("skopeo", ["copy", "--quiet", "--preserve-digests", "--dest-tls-verify=false", `oci-archive:${r.archive}`, `docker://${ref}`]);
+    const ref = `${registry}/${must(loadDefinitions().get(r.name), r.name).repository}:build-${r.key}`;
+    run("skopeo", [
+      "copy",
+      "--quiet",
+      "--preserve-digests",
+      "--dest-tls-verify=false",
+      `oci-archive:${r.archive}`,
+      `docker://${ref}`,
+    ]);
     log(`${r.name}: pushed ${ref} (${r.digest})`);
   }
 }
@@ -444,13 +519,17 @@ function main(argv: string[]) {
   const flags = new Set(argv.filter((a) => a.startsWith("--")));
   const names = argv.filter((a) => !a.startsWith("--"));
   for (const f of flags)
-    if (!["--push", "--rebuild", "--no-lock"].includes(f)) throw new Error(`unknown flag ${f} (expected --push, --rebuild, --no-lock)`);
+    if (!["--push", "--rebuild", "--no-lock"].includes(f))
+      throw new Error(`unknown flag ${f} (expected --push, --rebuild, --no-lock)`);
   const t0 = Date.now();
   const results = build(names, { rebuild: flags.has("--rebuild") });
   if (!flags.has("--no-lock")) writeLock(results);
   if (flags.has("--push")) {
     const registry = process.env.PRIVATE_CLOUD_REGISTRY;
-    if (!registry) throw new Error("--push needs PRIVATE_CLOUD_REGISTRY (scripts/images.sh sets it to the simulated datacenter's registry)");
+    if (!registry)
+      throw new Error(
+        "--push needs PRIVATE_CLOUD_REGISTRY (scripts/images.sh sets it to the simulated datacenter's registry)",
+      );
     push(results, registry);
   }
   for (const r of results)
