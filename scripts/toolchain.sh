@@ -376,8 +376,14 @@ piece_kubelet() {
 piece_etcdctl() {
   local dir="$REPO_ROOT/toolchain/etcdctl"
   check_wrapper_pin "$dir" go.etcd.io/etcd/etcdctl/v3 "$ETCD_VERSION"
-  ensure_piece etcdctl "$(wrapper_key "$ETCD_VERSION" "$dir")" "etcdctl" \
-    build_wrapper "$dir" "-s -w" go.etcd.io/etcd/etcdctl/v3
+  ensure_piece etcdctl "$(wrapper_key "$ETCD_VERSION" "$dir")" "etcdctl" build_etcdctl "$dir"
+}
+build_etcdctl() {
+  # A module-root main package: name the binary (it would be "v3").
+  local stage=$1 dir=$2
+  cd "$dir"
+  go mod download
+  "${GO_BUILD[@]}" -ldflags "-s -w" -o "$stage/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3
 }
 
 piece_etcd() {
