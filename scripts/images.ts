@@ -447,7 +447,18 @@ export function currentBuild(name: string, keys = currentKeys()): Built | undefi
   return key ? cached(name, key) : undefined;
 }
 
-export function build(names: string[], opts: { rebuild?: boolean } = {}): Built[] {
+export interface BuildReport {
+  readonly built: Built[];
+  /** Images that could not be built (and their children), with why. */
+  readonly failed: { name: string; error: string }[];
+}
+
+/**
+ * Builds the named images (all when none) and their parents. One image's
+ * failure does not stop the others: its children are skipped, the rest are
+ * built and reported, and the caller fails at the end.
+ */
+export function build(names: string[], opts: { rebuild?: boolean } = {}): BuildReport {
   const defs = loadDefinitions();
   for (const n of names)
     if (!defs.has(n)) throw new Error(`no image named ${n} (expected one of ${[...defs.keys()].join(", ")})`);
@@ -457,19 +468,30 @@ export function build(names: string[], opts: { rebuild?: boolean } = {}): Built[
   const order = [...defs.keys()]
     .filter((n) => wanted.has(n))
     .sort((a, b) => chain(defs, a).length - chain(defs, b).length);
-  const binaryPaths = toolchainBinaries(defs, order);
-  const binaryHashes = Object.fromEntries(Object.entries(binaryPaths).map(([t, p]) => [t, fileHash(p)]));
   const bh = builderHash();
   const built = new Map<string, Built>();
+  const failed: { name: string; error: string }[] = [];
   for (const n of order) {
-    const key = inputsKey(defs, n, binaryHashes, bh);
-    const hit = opts.rebuild ? undefined : cached(n, key);
     const from = defs.get(n)?.from;
     const parent = from ? built.get(from) : undefined;
-    if (hit) log(`${n}: cached ${hit.digest}`);
-    built.set(n, hit ?? buildOne(defs, n, key, parent, binaryPaths));
+    if (from && !parent) {
+      failed.push({ name: n, error: `its parent ${from} was not built` });
+      continue;
+    }
+    try {
+      const binaryPaths = toolchainBinaries(defs, [n]);
+      const binaryHashes = Object.fromEntries(Object.entries(binaryPaths).map(([t, p]) => [t, fileHash(p)]));
+      const key = inputsKey(defs, n, binaryHashes, bh);
+      const hit = opts.rebuild ? undefined : cached(n, key);
+      if (hit) log(`${n}: cached ${hit.digest}`);
+      built.set(n, hit ?? buildOne(defs, n, key, parent, binaryPaths));
+    } catch (e) {
+      const error = (e as Error).message;
+      log(`${n}: FAILED: ${error}`);
+      failed.push({ name: n, error });
+    }
   }
-  return order.map((n) => must(built.get(n), n));
+  return { built: order.filter((n) => built.has(n)).map((n) => must(built.get(n), n)), failed };
 }
 
 function must<T>(v: T | undefined, what: string): T {
@@ -522,7 +544,7 @@ function main(argv: string[]) {
     if (!["--push", "--rebuild", "--no-lock"].includes(f))
       throw new Error(`unknown flag ${f} (expected --push, --rebuild, --no-lock)`);
   const t0 = Date.now();
-  const results = build(names, { rebuild: flags.has("--rebuild") });
+  const { built: results, failed } = build(names, { rebuild: flags.has("--rebuild") });
   if (!flags.has("--no-lock")) writeLock(results);
   if (flags.has("--push")) {
     const registry = process.env.PRIVATE_CLOUD_REGISTRY;
@@ -537,6 +559,10 @@ function main(argv: string[]) {
       `${r.name.padEnd(18)} ${r.digest}  ${(r.compressedBytes / 2 ** 20).toFixed(1).padStart(6)} MiB  ${r.cached ? "cached" : `built in ${r.seconds.toFixed(0)} s`}\n`,
     );
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (failed.length > 0)
+    throw new Error(
+      `${failed.length} image(s) not built:\n${failed.map((f) => `  - ${f.name}: ${f.error.split("\n")[0]}`).join("\n")}`,
+    );
 }
 
 if (require.main === module) {
