@@ -286,7 +286,7 @@ func scenario(t *testing.T, client kubernetes.Interface, ledgerDir string, resta
 		wantVS(t, ds, k0, joinSorted(rsList("10.1.2", 8, 8443, 100)), timeout)
 	})
 	t.Run("bad Services: Event on the Service, metric, nothing applied for that VIP, others keep working", func(t *testing.T) {
-		k.service(tu.Service(ns, "web-copy", tu.VIP(0), "biz-0", nil, web))         // clash on VIP 0
+		k.service(tu.Service(ns, "web-copy", tu.VIP(0), "biz-0", nil, web))                        // clash on VIP 0
 		k.service(tu.Service(ns, "hijack", tu.VIP(1), "biz-2", nil, tu.Port{Name: "h", Port: 80})) // another business's VIP
 		k.service(tu.Service(ns, "udp", tu.VIP(2), "biz-2", nil, tu.Port{Name: "u", Port: 53, Protocol: corev1.ProtocolUDP}))
 		for _, name := range []string{"web-copy", "hijack", "udp"} {

@@ -20,8 +20,10 @@ func fixture(t *testing.T, name string) string {
 	return string(b)
 }
 
-func k(vip string, port int32, p model.Protocol) model.VSKey { return model.VSKey{VIP: vip, Port: port, Protocol: p} }
-func r(ip string, port int32) model.RSKey                     { return model.RSKey{IP: ip, Port: port} }
+func k(vip string, port int32, p model.Protocol) model.VSKey {
+	return model.VSKey{VIP: vip, Port: port, Protocol: p}
+}
+func r(ip string, port int32) model.RSKey { return model.RSKey{IP: ip, Port: port} }
 
 func TestParseList(t *testing.T) {
 	st, active, err := backend.ParseList(fixture(t, "list-dpvs.txt"))
@@ -145,8 +147,8 @@ func TestAddressCommands(t *testing.T) {
 // (what BIRD sees) have it — after a DPVS restart the KNI copy is gone.
 func TestDPVSAddresses(t *testing.T) {
 	rec := &backend.RecordingRunner{Outputs: map[string]string{
-		"ip -4 -o addr show dev dpdk0.kni":  "7: dpdk0.kni    inet 10.30.1.1/32 scope global dpdk0.kni\\       valid_lft forever preferred_lft forever\n7: dpdk0.kni    inet 10.40.0.1/29 scope global dpdk0.kni\n7: dpdk0.kni    inet 10.30.1.2/32 scope global dpdk0.kni\n",
-		"dpip addr show -s dev dpdk0":       "inet 10.30.1.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever\ninet 10.40.0.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever sa_used 0 sa_free 1032176 sa_miss 0\n",
+		"ip -4 -o addr show dev dpdk0.kni": "7: dpdk0.kni    inet 10.30.1.1/32 scope global dpdk0.kni\\       valid_lft forever preferred_lft forever\n7: dpdk0.kni    inet 10.40.0.1/29 scope global dpdk0.kni\n7: dpdk0.kni    inet 10.30.1.2/32 scope global dpdk0.kni\n",
+		"dpip addr show -s dev dpdk0":      "inet 10.30.1.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever\ninet 10.40.0.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever sa_used 0 sa_free 1032176 sa_miss 0\n",
 	}}
 	got, err := backend.NewDPVS(rec, "dpdk0", "dpdk0.kni").Addresses(context.Background())
 	if err != nil {

@@ -142,7 +142,7 @@ func TestDesiredStateTable(t *testing.T) {
 		},
 		{
 			name: "a bad scheduler: refused with the annotation named",
-			w: world{svcs: []*corev1.Service{tu.Service("shop", "web", vip0, "biz-0", map[string]string{tu.SchedKey: "fastest"}, web)}},
+			w:    world{svcs: []*corev1.Service{tu.Service("shop", "web", vip0, "biz-0", map[string]string{tu.SchedKey: "fastest"}, web)}},
 			want: map[model.VSKey]map[string]int32{}, reasons: []model.Reason{model.ReasonBadAnnotation}, frozen: []string{vip0},
 		},
 		{
