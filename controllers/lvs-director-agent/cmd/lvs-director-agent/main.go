@@ -47,12 +47,17 @@ func run() error {
 	checks := flag.Bool("health-checks", true, "check real servers (off: every ready endpoint is in rotation)")
 	ledger := flag.String("ledger", "/var/lib/lvs-director-agent/addresses", "file recording the addresses this agent added (only those are ever removed)")
 	workers := flag.Int("workers", 4, "VIPs reconciled in parallel")
+	checkOnly := flag.Bool("check-config", false, "validate --config and exit")
 	klog.InitFlags(nil)
 	flag.Parse()
 
 	cfg, err := model.LoadConfig(*configPath)
 	if err != nil {
 		return err
+	}
+	if *checkOnly {
+		fmt.Printf("%s: config ok (director %s, %s, %d VIPs, LIP block %s)\n", *configPath, cfg.Director, cfg.Implementation, len(cfg.VIPs), cfg.LIPBlock)
+		return nil
 	}
 	var rc *rest.Config
 	if *kubeconfig == "" {
