@@ -25,8 +25,6 @@ export type Implementation = "dpvs" | "alibaba";
 /** Where directors keep what we render. */
 export const directorPaths = {
   keepalived: "/etc/keepalived/keepalived.conf",
-  /** Virtual servers the director-sync controller writes, one file per Service. */
-  servicesDir: "/etc/keepalived/services.d",
   bird: "/etc/bird/bird.conf",
 } as const;
 
@@ -109,9 +107,9 @@ export interface CheckTiming {
 }
 
 /**
- * One `virtual_server` block in FULLNAT mode. The director-sync controller
- * renders the same block (same order of fields) for every Service that
- * carries a VIP; this function is the reference for that format.
+ * One `virtual_server` block in FULLNAT mode (keepalived's, for the API
+ * server's virtual service; business virtual services are applied by
+ * lvs-director-agent with the same scheduler, weights and checks).
  */
 export function virtualServerBlock(
   vs: VirtualServer,
@@ -172,7 +170,7 @@ export const laddrGroupName = (director: string) => `laddr_${director.replace(/-
 /**
  * The API server's virtual service (MasterHA `lvs` mode): VIP:port → every
  * master's apiserver, TCP-checked. The masters are fixed hosts, so unlike the
- * business services it is rendered here, not by the director-sync.
+ * business services it is rendered here, not by lvs-director-agent.
  */
 export function apiVirtualServer(model: DatacenterModel): VirtualServer | undefined {
   if (model.api.mode !== "lvs" || !model.config.lvs) return undefined;
