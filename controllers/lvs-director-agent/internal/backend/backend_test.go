@@ -148,7 +148,7 @@ func TestAddressCommands(t *testing.T) {
 func TestDPVSAddresses(t *testing.T) {
 	rec := &backend.RecordingRunner{Outputs: map[string]string{
 		"ip -4 -o addr show dev dpdk0.kni": "7: dpdk0.kni    inet 10.30.1.1/32 scope global dpdk0.kni\\       valid_lft forever preferred_lft forever\n7: dpdk0.kni    inet 10.40.0.1/29 scope global dpdk0.kni\n7: dpdk0.kni    inet 10.30.1.2/32 scope global dpdk0.kni\n",
-		"dpip addr show -s dev dpdk0":      "inet 10.30.1.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever\ninet 10.40.0.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever sa_used 0 sa_free 1032176 sa_miss 0\n",
+		"dpip addr show dev dpdk0":         "inet 10.30.1.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever\ninet 10.40.0.1/32 scope global dpdk0\n     valid_lft forever preferred_lft forever sa_used 0 sa_free 1032176 sa_miss 0\n",
 	}}
 	got, err := backend.NewDPVS(rec, "dpdk0", "dpdk0.kni").Addresses(context.Background())
 	if err != nil {

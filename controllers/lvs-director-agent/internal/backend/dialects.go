@@ -22,7 +22,7 @@ func NewDPVS(run Runner, dpdkPort, kni string) Backend {
 			}
 			kernel := parseIPAddr(out)
 			// An address counts as present only when DPVS has it too.
-			dout, err := r.Run(ctx, "", "dpip", "addr", "show", "-s", "dev", dpdkPort)
+			dout, err := r.Run(ctx, "", "dpip", "addr", "show", "dev", dpdkPort)
 			if err != nil {
 				return nil, err
 			}
