@@ -358,8 +358,9 @@ func scenario(t *testing.T, client kubernetes.Interface, ledgerDir string, resta
 		t.Run("API server restart: watches resume and converge", func(t *testing.T) {
 			restartAPI()
 			k.slice(tu.Slice(ns, "api", "api-1", "https", "", 8443, eps("10.1.1", 3, true)...))
-			wantVS(t, ds, k1, joinSorted(rsList("10.1.1", 3, 8443, 100), rsList("10.1.1", 14, 8443, 0)[3:]), 60*time.Second)
-			wantVS(t, ds, k1, joinSorted(rsList("10.1.1", 3, 8443, 100)), timeout)
+			// The drained pods' 2 s window may pass while the watches reconnect:
+			// only the end state is certain.
+			wantVS(t, ds, k1, joinSorted(rsList("10.1.1", 3, 8443, 100)), 60*time.Second)
 		})
 	}
 	t.Run("delete: the Service's virtual service goes", func(t *testing.T) {
