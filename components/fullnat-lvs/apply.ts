@@ -8,7 +8,14 @@
  */
 import type { DatacenterModel } from "../../stacks/model";
 import { shQuote } from "../common/shell";
-import { announcedVips, birdConfig, directorPaths, keepalivedConfig, vipInterface } from "./directors";
+import {
+  announcedVips,
+  birdConfig,
+  directorPaths,
+  keepalivedConfig,
+  lipBlocksOf,
+  vipInterface,
+} from "./directors";
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
@@ -33,8 +40,21 @@ export const DIRECTOR_ADDRESS_LEDGER = "/var/lib/private-cloud/director-addresse
  * that was not a VIP (issue 9). lvs-director-agent keeps the same VIPs (and
  * the LIP block) in place between pushes, with a ledger of its own.
  */
+/**
+ * The addresses a director announces: every VIP as a /32 and its LIP block
+ * (its first LIP with the block's prefix, so the connected route BIRD picks
+ * up is the block). The API server's virtual service (keepalived) needs the
+ * LIP block routed back before any agent runs.
+ */
+export function directorAnnouncedAddresses(model: DatacenterModel, director: string): string[] {
+  const block = lipBlocksOf(model).get(director);
+  if (!block) throw new Error(`${director} is not a director of ${model.name}`);
+  return [...announcedVips(model).map((v) => `${v}/32`), `${block.lips[0]}/${block.block.split("/")[1]}`];
+}
+
 export function directorAddressLines(
   model: DatacenterModel,
+  director: string,
   ledger: string = DIRECTOR_ADDRESS_LEDGER,
 ): string[] {
   const lvs = model.config.lvs;
@@ -43,11 +63,7 @@ export function directorAddressLines(
   return [
     `iface=${shQuote(vipInterface(model))}`,
     `ledger=${shQuote(ledger)}`,
-    `wanted=${shQuote(
-      announcedVips(model)
-        .map((v) => `${v}/32`)
-        .join(" "),
-    )}`,
+    `wanted=${shQuote(directorAnnouncedAddresses(model, director).join(" "))}`,
     `sudo install -d -m 0755 "$(dirname "$ledger")"`,
     `have=" $(ip -4 -o addr show dev "$iface" | awk '{ print $4 }' | tr '\n' ' ') "`,
     `added=""`,
@@ -99,7 +115,7 @@ export function directorApplyScript(model: DatacenterModel, director: string, fi
     `# Refuse a config BIRD cannot parse before anything changes.`,
     `bird -p -c "$tmp/bird.conf"`,
     `sudo install -d -m 0755 /etc/bird`,
-    ...directorAddressLines(model),
+    ...directorAddressLines(model, director),
     `sudo install -m 0644 "$tmp/bird.conf" ${shQuote(directorPaths.bird)}`,
     `sudo install -m 0644 "$tmp/keepalived.conf" ${shQuote(directorPaths.keepalived)}`,
     `# Reload, never restart: a restart drops the BGP sessions and every connection.`,

@@ -10,8 +10,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { directorAddressLines } from "../../components/fullnat-lvs/apply";
-import { announcedVips } from "../../components/fullnat-lvs/directors";
+import { directorAddressLines, directorAnnouncedAddresses } from "../../components/fullnat-lvs/apply";
 import { fixture, modelOf } from "../helpers/config";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mutations reach into the raw YAML object
@@ -28,8 +27,10 @@ suite("director addresses on lo (Alibaba), in a network namespace", () => {
   const f = fixture("dc-c");
   (f.raw as Raw).lvs.implementation = "alibaba";
   const model = modelOf(f);
-  const vips = announcedVips(model).map((v) => `${v}/32`);
-  const script = ["set -euo pipefail", ...directorAddressLines(model, ledger)].join("\n");
+  const director = model.config.lvs?.directors[0] as string;
+  // The VIPs as /32s and the director's LIP block (first LIP with the block's prefix).
+  const vips = directorAnnouncedAddresses(model, director);
+  const script = ["set -euo pipefail", ...directorAddressLines(model, director, ledger)].join("\n");
   const addrs = () =>
     execFileSync("ip", ["-n", ns, "-4", "-o", "addr", "show", "dev", "lo"], { encoding: "utf8" })
       .split("\n")
@@ -57,7 +58,8 @@ suite("director addresses on lo (Alibaba), in a network namespace", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("puts every VIP on lo and records them", () => {
+  it("puts every VIP and the LIP block on lo and records them", () => {
+    expect(vips).toContain("172.19.251.1/27");
     run();
     expect(addrs()).toEqual(expect.arrayContaining([...vips, "192.0.2.1/32", "198.51.100.7/32"]));
     expect(fs.readFileSync(ledger, "utf8").split("\n").filter(Boolean).sort()).toEqual([...vips].sort());

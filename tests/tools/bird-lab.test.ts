@@ -25,6 +25,7 @@ import {
   vipInterface,
 } from "../../components/fullnat-lvs/directors";
 import { directorAgentConfig } from "../../components/fullnat-lvs/sync";
+import { directorAnnouncedAddresses } from "../../components/fullnat-lvs/apply";
 import { fixture, modelOf } from "../helpers/config";
 import { hasTool } from "../helpers/tools";
 
@@ -105,21 +106,8 @@ suite("bird2 lab: directors and a router in network namespaces", () => {
       `${what}: ${prefix} via ${JSON.stringify(got)} after ${timeoutS}s, want ${JSON.stringify(want)}`,
     );
   };
-  /** What lvs-director-agent keeps on the VIP interface (agent.WantedAddresses). */
-  const agentAddresses = (i: number): string[] => {
-    const c = directorAgentConfig(model, directors[i].hostname) as {
-      vips: { vip: string }[];
-      staticVips: string[];
-      lips: string[];
-      lipBlock: string;
-    };
-    const prefix = c.lipBlock.split("/")[1];
-    return [
-      ...c.vips.map((v) => `${v.vip}/32`),
-      ...c.staticVips.map((v) => `${v}/32`),
-      `${c.lips[0]}/${prefix}`,
-    ];
-  };
+  /** The VIPs and the LIP block, as the apply script and lvs-director-agent put them on the VIP interface. */
+  const agentAddresses = (i: number): string[] => directorAnnouncedAddresses(model, directors[i].hostname);
   const dataPlaneUp = (i: number) => {
     // A veth pair stands in for DPVS's KNI device (this kernel has no dummy
     // driver); deleting it, as a DPVS restart does, removes its addresses.
