@@ -80,7 +80,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool kubelet etcdctl"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -425,6 +425,21 @@ piece_promtool() {
     build_wrapper "$dir" "-s -w" github.com/prometheus/prometheus/cmd/promtool
 }
 
+# Our own FULLNAT director agent (controllers/lvs-director-agent). Never taken
+# from PATH: it is this repository's program, keyed by a hash of its sources,
+# so any change rebuilds it. Its k8s.io modules are the same versions as the
+# Kubernetes build above, so the module cache is shared.
+piece_lvs_director_agent() {
+  local dir="$REPO_ROOT/controllers/lvs-director-agent" key
+  key="$(cd "$dir" && find . -name '*.go' -not -name '*_test.go' -o -name go.mod -o -name go.sum -o -name '*.json' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)"
+  if tc_installed lvs-director-agent "$key"; then
+    tc_log "  cached: $TC_ROOT/lvs-director-agent/$key"
+    tc_link "$TC_ROOT/lvs-director-agent/$key"
+    return 0
+  fi
+  tc_build_atomic lvs-director-agent "$key" build_wrapper "$dir" "-s -w" ./cmd/lvs-director-agent
+}
+
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------
@@ -602,6 +617,7 @@ main() {
   if want etcd; then tc_step "etcd $ETCD_VERSION" piece_etcd; fi
   if want kwok; then tc_step "kwok $KWOK_VERSION" piece_kwok; fi
   if want promtool; then tc_step "promtool (Prometheus $PROMETHEUS_MODULE_VERSION)" piece_promtool; fi
+  if want lvs-director-agent; then tc_step "lvs-director-agent (controllers/lvs-director-agent)" piece_lvs_director_agent; fi
   if want kubelet; then tc_step "kubelet $K8S_VERSION (installer image)" piece_kubelet; fi
   if want etcdctl; then tc_step "etcdctl $ETCD_VERSION (installer image)" piece_etcdctl; fi
 

@@ -20,8 +20,9 @@ import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, hasHostBits, parseCidr,
 import { labelKeys } from "./labels";
 import { nginxWorkerProcesses } from "../components/common/sizing";
 import { HTTP_VIP_PORT, HTTPS_VIP_PORT, reservedIngressPorts } from "../components/ingress-tier/ports";
-import { allocateVips, usableRange } from "../components/fullnat-lvs/vips";
+import { allocateVips } from "../components/fullnat-lvs/vips";
 import { carvePools } from "../components/calico-bgp/topology";
+import { lipBlocks } from "./lip-blocks";
 
 export interface Rack {
   readonly name: string;
@@ -578,15 +579,9 @@ function networkChecks(cfg: StackConfig, inv: Inventory): ConfigIssue[] {
       for (const i of idx.slice(1))
         add(cfgPath("lvs", "directors", i), `${show(name)} is listed twice (expected distinct directors)`);
     }
-    // FULLNAT rewrites the client address to a LIP; every director needs
-    // its own LIPs (replies must return to the director that holds the
-    // connection), so the ranges are split between them.
-    const lips = lvs.localAddressRanges.reduce((n, t) => n + usableRange(parseCidr(t)).count, 0);
-    if (lips < lvs.directors.length)
-      add(
-        cfgPath("lvs", "localAddressRanges"),
-        `${lips} local address(es) for ${lvs.directors.length} directors (expected at least one per director)`,
-      );
+    // Every director needs its own CIDR-aligned LIP block (stacks/lip-blocks.ts).
+    for (const i of lipBlocks(lvs.localAddressRanges, lvs.directors).issues)
+      add(cfgPath(...i.path), i.message);
     const { issues: vipIssues } = allocateVips({
       pools: lvs.vipPools,
       pins: lvs.vipPins,
