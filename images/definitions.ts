@@ -216,7 +216,8 @@ export function inputsKey(
     for (const g of d.goBuild ?? []) {
       const mod = path.join(REPO_ROOT, g.module);
       h.update(
-        `go ${g.module} ${g.package} ${treeHash(mod, (r) => !/(\.go|go\.mod|go\.sum)$/.test(r) && !fs.statSync(path.join(mod, r)).isDirectory())}\n`,
+        // Every file of the module but tests: go:embed can take any file into the binary.
+        `go ${g.module} ${g.package} ${treeHash(mod, (r) => /(^|\/)testdata$/.test(r) || r.endsWith("_test.go"))}\n`,
       );
     }
   }
