@@ -19,6 +19,7 @@
  * name order, no history, fixed creation time; the same inputs and the same
  * Debian packages give the same digest (checked by building twice).
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -96,7 +97,9 @@ function which(tool: string): string | undefined {
 
 /** sha256 of the build script itself and its helpers: a change to how images are made rebuilds them. */
 function builderHash(): string {
-  return [__filename, path.join(REPO_ROOT, "images", "definitions.ts")].map(fileHash).join("").slice(0, 32);
+  const h = crypto.createHash("sha256");
+  for (const f of [__filename, path.join(REPO_ROOT, "images", "definitions.ts")]) h.update(fileHash(f));
+  return h.digest("hex").slice(0, 32);
 }
 
 /** Resolves each toolchain binary an image copies; a missing one stops the build with what to run. */
