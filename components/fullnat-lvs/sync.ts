@@ -21,6 +21,7 @@ import { stringify } from "yaml";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { managedBy } from "../../stacks/labels";
+import { platformNamespaces } from "../../stacks/namespaces";
 import { namespaceSpec } from "../common/namespace";
 import { shQuote } from "../common/shell";
 import {
@@ -42,7 +43,7 @@ import {
 } from "./directors";
 import { vipAssignments } from "./vips";
 
-export const LVS_NAMESPACE = "lvs-system";
+export const LVS_NAMESPACE = platformNamespaces.lvs.name;
 export const DIRECTOR_AGENT = "lvs-director-agent";
 /** Secret holding the agent ServiceAccount's long-lived token (directors are not pods). */
 export const DIRECTOR_AGENT_TOKEN_SECRET = `${DIRECTOR_AGENT}-token`;

@@ -84,123 +84,120 @@ suite(
         throw new Error(
           `${r?.action ?? "no result"}\n${r?.output ?? [...results.values()].map((x) => x.output).join("\n")}`,
         );
+    });
 
-      it("the built agent, with its own least-privilege ServiceAccount, applies a Service and exports its series", async () => {
-        const kubeconfig = path.join(simDir, "kubeconfig");
-        const kubectl = (args: string[], input?: string): Run =>
-          run("kubectl", ["--kubeconfig", kubeconfig, ...args], simEnv, input);
-        const ok = (r: Run, what: string) => {
-          if (r.status !== 0) throw new Error(`${what}: ${explain(r)}`);
-          return r;
-        };
-        // The identity FullnatLVS creates, applied as is.
-        const objs = [
-          { apiVersion: "v1", kind: "Namespace", ...lvsNamespace() },
-          { apiVersion: "v1", kind: "ServiceAccount", ...directorAgentServiceAccount() },
-          { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", ...directorAgentClusterRole() },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRoleBinding",
-            ...directorAgentClusterRoleBinding(),
-          },
-          { apiVersion: "v1", kind: "Secret", ...directorAgentTokenSecret() },
-        ];
-        ok(kubectl(["apply", "-f", "-"], objs.map((o) => stringify(o)).join("---\n")), "apply identity");
-        let token = "";
-        let ca = "";
-        for (let i = 0; i < 60 && !token; i++) {
-          const r = kubectl(["-n", "lvs-system", "get", "secret", "lvs-director-agent-token", "-o", "json"]);
-          const d = r.status === 0 ? (JSON.parse(r.stdout).data ?? {}) : {};
-          token = d.token ? Buffer.from(d.token, "base64").toString() : "";
-          ca = d["ca.crt"] ?? "";
-          if (!token) await new Promise((res) => setTimeout(res, 500));
-        }
-        expect(token).not.toBe("");
-        const admin = parse(fs.readFileSync(kubeconfig, "utf8"));
-        const agentKubeconfig = path.join(work, "agent.kubeconfig");
-        fs.writeFileSync(
-          agentKubeconfig,
-          stringify({
-            apiVersion: "v1",
-            kind: "Config",
-            clusters: [
-              {
-                name: "sim",
-                cluster: { server: admin.clusters[0].cluster.server, "certificate-authority-data": ca },
-              },
-            ],
-            users: [{ name: "agent", user: { token } }],
-            contexts: [{ name: "agent", context: { cluster: "sim", user: "agent" } }],
-            "current-context": "agent",
-          }),
-        );
-        // dc-c's first director's config; the data plane is the recording one.
-        const model = modelOf(fixture("dc-c"));
-        const director = model.config.lvs?.directors[0] as string;
-        const config = path.join(work, "agent.json");
-        fs.writeFileSync(config, JSON.stringify(directorAgentConfig(model, director)));
-        const a = vipAssignments(model)[0];
-        const meta = serviceMetadataFor(a, { port: 8081 });
-        ok(kubectl(["create", "namespace", "lvs-e2e"]), "namespace");
-        const svc = {
+    it("the built agent, with its own least-privilege ServiceAccount, applies a Service and exports its series", async () => {
+      const kubeconfig = path.join(simDir, "kubeconfig");
+      const kubectl = (args: string[], input?: string): Run =>
+        run("kubectl", ["--kubeconfig", kubeconfig, ...args], simEnv, input);
+      const ok = (r: Run, what: string) => {
+        if (r.status !== 0) throw new Error(`${what}: ${explain(r)}`);
+        return r;
+      };
+      // The identity FullnatLVS creates, applied as is.
+      const objs = [
+        { apiVersion: "v1", kind: "Namespace", ...lvsNamespace() },
+        { apiVersion: "v1", kind: "ServiceAccount", ...directorAgentServiceAccount() },
+        { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", ...directorAgentClusterRole() },
+        {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "ClusterRoleBinding",
+          ...directorAgentClusterRoleBinding(),
+        },
+        { apiVersion: "v1", kind: "Secret", ...directorAgentTokenSecret() },
+      ];
+      ok(kubectl(["apply", "-f", "-"], objs.map((o) => stringify(o)).join("---\n")), "apply identity");
+      let token = "";
+      let ca = "";
+      for (let i = 0; i < 60 && !token; i++) {
+        const r = kubectl(["-n", "lvs-system", "get", "secret", "lvs-director-agent-token", "-o", "json"]);
+        const d = r.status === 0 ? (JSON.parse(r.stdout).data ?? {}) : {};
+        token = d.token ? Buffer.from(d.token, "base64").toString() : "";
+        ca = d["ca.crt"] ?? "";
+        if (!token) await new Promise((res) => setTimeout(res, 500));
+      }
+      expect(token).not.toBe("");
+      const admin = parse(fs.readFileSync(kubeconfig, "utf8"));
+      const agentKubeconfig = path.join(work, "agent.kubeconfig");
+      fs.writeFileSync(
+        agentKubeconfig,
+        stringify({
           apiVersion: "v1",
-          kind: "Service",
-          metadata: { name: "web", namespace: "lvs-e2e", ...meta },
-          spec: {
-            clusterIP: "None",
-            ports: [{ name: "https", port: a.ports[0].port, protocol: a.ports[0].protocol }],
-          },
-        };
-        const slice = {
-          apiVersion: "discovery.k8s.io/v1",
-          kind: "EndpointSlice",
-          metadata: {
-            name: "web-1",
-            namespace: "lvs-e2e",
-            labels: { ...meta.labels, "kubernetes.io/service-name": "web" },
-          },
-          addressType: "IPv4",
-          ports: [{ name: "https", port: 8443, protocol: a.ports[0].protocol }],
-          endpoints: [{ addresses: ["10.208.0.5"], conditions: { ready: true } }],
-        };
-        ok(
-          kubectl(["apply", "-f", "-"], [svc, slice].map((o) => stringify(o)).join("---\n")),
-          "apply Service",
-        );
-        const port = 18490;
-        const { spawn } = await import("child_process");
-        const agent = spawn(
-          "lvs-director-agent",
-          [
-            `--config=${config}`,
-            `--kubeconfig=${agentKubeconfig}`,
-            "--backend=recording",
-            "--health-checks=false",
-            `--listen=127.0.0.1:${port}`,
-            `--ledger=${path.join(work, "ledger")}`,
+          kind: "Config",
+          clusters: [
+            {
+              name: "sim",
+              cluster: { server: admin.clusters[0].cluster.server, "certificate-authority-data": ca },
+            },
           ],
-          { env: simEnv, stdio: ["ignore", "ignore", "pipe"] },
-        );
-        let stderr = "";
-        agent.stderr?.on("data", (b) => (stderr += String(b)));
-        try {
-          let metrics = "";
-          const want = `lvs_rs_up{port="${a.ports[0].port}",protocol="${a.ports[0].protocol}",rs="10.208.0.5:8443",vip="${a.vip}"} 1`;
-          for (let i = 0; i < 60 && !metrics.includes(want); i++) {
-            await new Promise((res) => setTimeout(res, 500));
-            metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
-              .then((r) => r.text())
-              .catch(() => "");
-          }
-          expect(metrics).toContain(want);
-          expect(metrics).toContain("lvs_agent_virtual_servers 1");
-          expect(metrics).toContain("lvs_agent_reconcile_latency_seconds_bucket");
-          expect(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status)).toBe(200);
-          expect(stderr).not.toMatch(/forbidden/i);
-        } finally {
-          agent.kill("SIGTERM");
+          users: [{ name: "agent", user: { token } }],
+          contexts: [{ name: "agent", context: { cluster: "sim", user: "agent" } }],
+          "current-context": "agent",
+        }),
+      );
+      // dc-c's first director's config; the data plane is the recording one.
+      const model = modelOf(fixture("dc-c"));
+      const director = model.config.lvs?.directors[0] as string;
+      const config = path.join(work, "agent.json");
+      fs.writeFileSync(config, JSON.stringify(directorAgentConfig(model, director)));
+      const a = vipAssignments(model)[0];
+      const meta = serviceMetadataFor(a, { port: 8081 });
+      ok(kubectl(["create", "namespace", "lvs-e2e"]), "namespace");
+      const svc = {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web", namespace: "lvs-e2e", ...meta },
+        spec: {
+          clusterIP: "None",
+          ports: [{ name: "https", port: a.ports[0].port, protocol: a.ports[0].protocol }],
+        },
+      };
+      const slice = {
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: {
+          name: "web-1",
+          namespace: "lvs-e2e",
+          labels: { ...meta.labels, "kubernetes.io/service-name": "web" },
+        },
+        addressType: "IPv4",
+        ports: [{ name: "https", port: 8443, protocol: a.ports[0].protocol }],
+        endpoints: [{ addresses: ["10.208.0.5"], conditions: { ready: true } }],
+      };
+      ok(kubectl(["apply", "-f", "-"], [svc, slice].map((o) => stringify(o)).join("---\n")), "apply Service");
+      const port = 18490;
+      const { spawn } = await import("child_process");
+      const agent = spawn(
+        "lvs-director-agent",
+        [
+          `--config=${config}`,
+          `--kubeconfig=${agentKubeconfig}`,
+          "--backend=recording",
+          "--health-checks=false",
+          `--listen=127.0.0.1:${port}`,
+          `--ledger=${path.join(work, "ledger")}`,
+        ],
+        { env: simEnv, stdio: ["ignore", "ignore", "pipe"] },
+      );
+      let stderr = "";
+      agent.stderr?.on("data", (b) => (stderr += String(b)));
+      try {
+        let metrics = "";
+        const want = `lvs_rs_up{port="${a.ports[0].port}",protocol="${a.ports[0].protocol}",rs="10.208.0.5:8443",vip="${a.vip}"} 1`;
+        for (let i = 0; i < 60 && !metrics.includes(want); i++) {
+          await new Promise((res) => setTimeout(res, 500));
+          metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
+            .then((r) => r.text())
+            .catch(() => "");
         }
-      });
+        expect(metrics).toContain(want);
+        expect(metrics).toContain("lvs_agent_virtual_servers 1");
+        expect(metrics).toContain("lvs_agent_reconcile_latency_seconds_bucket");
+        expect(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status)).toBe(200);
+        expect(stderr).not.toMatch(/forbidden/i);
+      } finally {
+        agent.kill("SIGTERM");
+      }
     });
   },
 );

@@ -34,9 +34,9 @@ func TestScenarioSimulatedDatacenter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var restart func()
+	var restart func(t *testing.T)
 	if dir, up := os.Getenv("LVS_AGENT_SIM_DIR"), os.Getenv("LVS_AGENT_SIM_UP"); dir != "" && up != "" {
-		restart = func() {
+		restart = func(t *testing.T) {
 			b, err := os.ReadFile(dir + "/run/kube-apiserver.pid")
 			if err != nil {
 				t.Fatal(err)
@@ -48,9 +48,15 @@ func TestScenarioSimulatedDatacenter(t *testing.T) {
 			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
-			for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+			// kube-apiserver drains its requests on SIGTERM; after 60 s, kill it.
+			for i := 0; i < 600 && syscall.Kill(pid, 0) == nil; i++ {
 				time.Sleep(100 * time.Millisecond)
 			}
+			if syscall.Kill(pid, 0) == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				time.Sleep(time.Second)
+			}
+			t.Logf("API server %d stopped", pid)
 			start := time.Now()
 			cmd := exec.Command("bash", "-c", up)
 			if out, err := cmd.CombinedOutput(); err != nil {

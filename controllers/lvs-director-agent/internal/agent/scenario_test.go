@@ -240,7 +240,7 @@ func matches(m *dto.Metric, labels map[string]string) bool {
 // with its own agent, follow Services and EndpointSlices through scale,
 // roll, delete, bad Services, an agent killed during churn and a data-plane
 // restart. restartAPI, when set, restarts the API server mid-way.
-func scenario(t *testing.T, client kubernetes.Interface, ledgerDir string, restartAPI func()) {
+func scenario(t *testing.T, client kubernetes.Interface, ledgerDir string, restartAPI func(*testing.T)) {
 	k := kube{t, client}
 	ns := fmt.Sprintf("lvs-it-%d", time.Now().UnixNano()%1_000_000)
 	k.ns(ns)
@@ -356,7 +356,7 @@ func scenario(t *testing.T, client kubernetes.Interface, ledgerDir string, resta
 	})
 	if restartAPI != nil {
 		t.Run("API server restart: watches resume and converge", func(t *testing.T) {
-			restartAPI()
+			restartAPI(t)
 			k.slice(tu.Slice(ns, "api", "api-1", "https", "", 8443, eps("10.1.1", 3, true)...))
 			// The drained pods' 2 s window may pass while the watches reconnect:
 			// only the end state is certain.
