@@ -434,6 +434,9 @@ export function auditPolicy(): string {
   });
 }
 
+/** The cluster DNS domain of every kubelet and of CoreDNS: fixed, not a setting (see stacks/schema.ts, KubernetesSection). */
+export const CLUSTER_DOMAIN = "cluster.local";
+
 /** The cluster DNS Service address: the tenth address of the Service range (kubeadm's convention, so CoreDNS manifests need no change). */
 export function clusterDnsIp(model: DatacenterModel): string {
   const cidr = parseCidr(model.config.network.serviceCidr);
@@ -453,7 +456,7 @@ export function kubeletConfig(model: DatacenterModel): string {
       kind: "KubeletConfiguration",
       staticPodPath: paths.manifests,
       cgroupDriver: "systemd",
-      clusterDomain: model.config.kubernetes.clusterDomain ?? "cluster.local",
+      clusterDomain: CLUSTER_DOMAIN,
       clusterDNS: [clusterDnsIp(model)],
       authentication: {
         anonymous: { enabled: false },
