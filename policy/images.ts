@@ -20,7 +20,9 @@ import { parseImage } from "./parsers";
 export const imageSettings = {
   registryPattern: {
     // The three datacenters' mirrors: registry.dc-a.cloud.internal, registry.dc-b.cloud.internal:5000, …
-    default: "^registry\\.[a-z0-9-]+\\.cloud\\.internal(:[0-9]+)?(/|$)",
+    // and the simulated datacenter's registry on loopback (127.0.0.1:<port>,
+    // scripts/sim.sh): loopback is never the internet, which is what this refuses.
+    default: "^(registry\\.[a-z0-9-]+\\.cloud\\.internal|127\\.0\\.0\\.1)(:[0-9]+)?(/|$)",
     description:
       "Regular expression the registry part of every image (host[:port][/path]) must match: the datacenter's mirror. Set it per datacenter to the exact private-cloud:images.registry.",
   },

@@ -3,8 +3,9 @@
 #   1. build or find the toolchain (Pulumi CLI, language host, providers,
 #      Kubernetes control plane, kwok, Debian checkers),
 #   2. start the simulated datacenter (npm run sim:up),
-#   3. `pulumi up` the sim stack with the policy pack as a gate,
-#   4. print the stack outputs.
+#   3. build the platform's own images and push them to its registry,
+#   4. `pulumi up` the sim stack with the policy pack as a gate,
+#   5. print the stack outputs.
 # Each step says what it does and how long it took; a failure names the step.
 # Pulumi state for the sim lives in .sim/state (npm run sim:down removes it).
 set -euo pipefail
@@ -35,6 +36,9 @@ source scripts/env.sh
 
 step "simulated datacenter"
 bash scripts/sim.sh up
+
+step "platform images into the simulated datacenter's registry (npm run images -- --push)"
+bash scripts/images.sh --push
 
 step "pulumi up (stack sim, policy pack policy/)"
 export PULUMI_BACKEND_URL="file://$repo/.sim/state"

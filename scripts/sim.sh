@@ -23,8 +23,10 @@ stack_file="$repo/Pulumi.sim.yaml"
 base=${PRIVATE_CLOUD_SIM_PORT_BASE:-16400}
 readonly etcd_client_port=$((base + 1)) etcd_peer_port=$((base + 2)) etcd_metrics_port=$((base + 3))
 readonly api_port=$((base + 43)) kwok_port=$((base + 50)) cm_port=$((base + 57)) scheduler_port=$((base + 59))
+# The image registry (Debian's docker-registry): `npm run images -- --push` copies the platform's images here.
+readonly registry_port=$((base + 5))
 readonly service_cidr=10.209.0.0/16
-readonly components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+readonly components=(registry etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 log() { printf '[sim %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() {
@@ -120,6 +122,27 @@ wait_for() { # what seconds command...
   log "$what ready after $((SECONDS - t0))s"
 }
 
+# The simulated datacenter's registry, on loopback, storing under $sim. Optional:
+# without the docker-registry package (scripts/images.sh installs it) the rest runs.
+registry() {
+  if ! command -v docker-registry > /dev/null; then
+    log "no docker-registry here: the registry is skipped (npm run images installs it)"
+    return 0
+  fi
+  mkdir -p "$sim/registry"
+  cat > "$sim/registry/config.yml" << CONFIG
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $sim/registry/data}
+  delete: {enabled: true}
+http:
+  addr: 127.0.0.1:$registry_port
+CONFIG
+  start registry docker-registry serve "$sim/registry/config.yml"
+  wait_for registry 30 curl -fsS "http://127.0.0.1:$registry_port/v2/"
+}
+
 up() {
   local t0=$SECONDS
   need_tools
@@ -127,6 +150,7 @@ up() {
   pki
   for n in admin controller-manager scheduler kwok; do kubeconfig "$n"; done
 
+  registry
   start etcd etcd --name sim --data-dir "$sim/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_client_port" --advertise-client-urls "http://127.0.0.1:$etcd_client_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
@@ -172,6 +196,9 @@ status() {
   done
   if pid_of kube-apiserver > /dev/null; then
     printf '  %-24s https://127.0.0.1:%s (kubeconfig %s)\n' "API" "$api_port" "$sim/kubeconfig"
+  fi
+  if pid_of registry > /dev/null; then
+    printf '  %-24s 127.0.0.1:%s (npm run images -- --push)\n' "registry" "$registry_port"
   fi
 }
 

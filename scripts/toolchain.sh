@@ -80,7 +80,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -357,6 +357,35 @@ piece_kubernetes() {
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 }
 
+# kubelet and etcdctl go into the installer image (images/installer), not the
+# simulated datacenter. Each is a wrapper module of its own, so adding them did
+# not change the cache keys of the kubernetes and etcd pieces.
+piece_kubelet() {
+  local dir="$REPO_ROOT/toolchain/kubelet"
+  check_wrapper_pin "$dir" k8s.io/kubernetes "$K8S_VERSION"
+  local minor=${K8S_VERSION#v1.}
+  minor=${minor%%.*}
+  local ld="-s -w" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  ensure_piece kubelet "$(wrapper_key "$K8S_VERSION" "$dir")" "kubelet" \
+    build_wrapper "$dir" "$ld" k8s.io/kubernetes/cmd/kubelet
+}
+
+piece_etcdctl() {
+  local dir="$REPO_ROOT/toolchain/etcdctl"
+  check_wrapper_pin "$dir" go.etcd.io/etcd/etcdctl/v3 "$ETCD_VERSION"
+  ensure_piece etcdctl "$(wrapper_key "$ETCD_VERSION" "$dir")" "etcdctl" build_etcdctl "$dir"
+}
+build_etcdctl() {
+  # A module-root main package: name the binary (it would be "v3").
+  local stage=$1 dir=$2
+  cd "$dir"
+  go mod download
+  "${GO_BUILD[@]}" -ldflags "-s -w" -o "$stage/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3
+}
+
 piece_etcd() {
   local dir="$REPO_ROOT/toolchain/etcd"
   check_wrapper_pin "$dir" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
@@ -394,6 +423,21 @@ piece_promtool() {
   check_wrapper_pin "$dir" github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION"
   PIECE_PATH_CHECK=promtool_on_path_ok ensure_piece promtool "$(wrapper_key "$PROMETHEUS_MODULE_VERSION" "$dir")" "promtool" \
     build_wrapper "$dir" "-s -w" github.com/prometheus/prometheus/cmd/promtool
+}
+
+# Our own FULLNAT director agent (controllers/lvs-director-agent). Never taken
+# from PATH: it is this repository's program, keyed by a hash of its sources,
+# so any change rebuilds it. Its k8s.io modules are the same versions as the
+# Kubernetes build above, so the module cache is shared.
+piece_lvs_director_agent() {
+  local dir="$REPO_ROOT/controllers/lvs-director-agent" key
+  key="$(cd "$dir" && find . -name '*.go' -not -name '*_test.go' -o -name go.mod -o -name go.sum -o -name '*.json' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)"
+  if tc_installed lvs-director-agent "$key"; then
+    tc_log "  cached: $TC_ROOT/lvs-director-agent/$key"
+    tc_link "$TC_ROOT/lvs-director-agent/$key"
+    return 0
+  fi
+  tc_build_atomic lvs-director-agent "$key" build_wrapper "$dir" "-s -w" ./cmd/lvs-director-agent
 }
 
 # ---------------------------------------------------------------------------
@@ -573,6 +617,9 @@ main() {
   if want etcd; then tc_step "etcd $ETCD_VERSION" piece_etcd; fi
   if want kwok; then tc_step "kwok $KWOK_VERSION" piece_kwok; fi
   if want promtool; then tc_step "promtool (Prometheus $PROMETHEUS_MODULE_VERSION)" piece_promtool; fi
+  if want lvs-director-agent; then tc_step "lvs-director-agent (controllers/lvs-director-agent)" piece_lvs_director_agent; fi
+  if want kubelet; then tc_step "kubelet $K8S_VERSION (installer image)" piece_kubelet; fi
+  if want etcdctl; then tc_step "etcdctl $ETCD_VERSION (installer image)" piece_etcdctl; fi
 
   if [[ "$PIECES" == "$ALL_PIECES" ]]; then
     tc_step "verify: versions" verify_versions

@@ -5,6 +5,7 @@
  * `images.installerTag` / `kubernetes.version`.
  */
 import type { DatacenterModel } from "./model";
+import lock from "../images/images.lock.json";
 
 /** Upstream versions this release of the platform is tested with. */
 export const versions = {
@@ -25,7 +26,7 @@ export const versions = {
   jsonExporter: "v0.7.0",
   /** BGP session state from BIRD's control socket (Calico's BIRD has no metrics of its own) — the BGP alerts read it. */
   birdExporter: "v1.4.3",
-  /** The director-sync controller and the node-tuning agent ship in the installer image's release train. */
+  /** Tag of the platform's own images built in this repository (images/, pinned by digest below). */
   platformTools: "v1.4.2",
 } as const;
 
@@ -52,15 +53,46 @@ export type ImageName =
   | "networkCheck"
   | "elasticsearchExporter"
   | "jsonExporter"
-  | "birdExporter";
+  | "birdExporter"
+  | "jetty"
+  | "baseS6"
+  | "sampleApp";
 
 export type ImageSet = Record<ImageName, string>;
 
-/** Full references for one datacenter: `<registry>/<path>:<tag>`. */
+/** Images built in this repository (images/<name>/image.yaml), by the name of their definition. */
+export type PrivateImage =
+  "installer" | "node-tuning" | "lvs-director-sync" | "network-check" | "jetty" | "base-s6" | "sample-app";
+export const privateImages: Record<PrivateImage, ImageName> = {
+  installer: "installer",
+  "node-tuning": "nodeTuning",
+  "lvs-director-sync": "lvsDirectorSync",
+  "network-check": "networkCheck",
+  jetty: "jetty",
+  "base-s6": "baseS6",
+  "sample-app": "sampleApp",
+};
+
+/**
+ * `<registry>/<repository>:<tag>@<digest>` for an image of ours: the digest
+ * from images/images.lock.json (written by `npm run images`), so what runs is
+ * exactly what was built and tested. Without a lock entry the reference stays
+ * tag-only, and tests/images/lock.test.ts fails until the image is built.
+ */
+export function privateImageRef(registry: string, name: PrivateImage, tag: string): string {
+  const entry = (lock as Record<string, { digest: string; repository: string } | undefined>)[name];
+  return entry
+    ? `${registry}/${entry.repository}:${tag}@${entry.digest}`
+    : `${registry}/private-cloud/${name}:${tag}`;
+}
+
+/** Full references for one datacenter: `<registry>/<path>:<tag>` (ours also `@<digest>`). */
 export function imageSet(registry: string, kubernetesVersion: string, installerTag: string): ImageSet {
   const r = (p: string, tag: string) => `${registry}/${p}:${tag}`;
+  const own = (name: PrivateImage, tag: string = versions.platformTools) =>
+    privateImageRef(registry, name, tag);
   return {
-    installer: r("private-cloud/installer", installerTag),
+    installer: own("installer", installerTag),
     kubeApiserver: r("k8s/kube-apiserver", kubernetesVersion),
     kubeControllerManager: r("k8s/kube-controller-manager", kubernetesVersion),
     kubeScheduler: r("k8s/kube-scheduler", kubernetesVersion),
@@ -77,14 +109,18 @@ export function imageSet(registry: string, kubernetesVersion: string, installerT
     grafana: r("grafana/grafana", versions.grafana),
     elasticsearch: r("elastic/elasticsearch", versions.elasticsearch),
     filebeat: r("elastic/filebeat", versions.filebeat),
-    nodeTuning: r("private-cloud/node-tuning", versions.platformTools),
-    lvsDirectorSync: r("private-cloud/lvs-director-sync", versions.platformTools),
+    nodeTuning: own("node-tuning"),
+    lvsDirectorSync: own("lvs-director-sync"),
     // The pod network-health sidecar: POSIX sh + iputils ping (it opens ICMP
     // datagram sockets, so it needs no NET_RAW; see components/common/network-health.ts).
-    networkCheck: r("private-cloud/network-check", versions.platformTools),
+    networkCheck: own("network-check"),
     elasticsearchExporter: r("prometheus-community/elasticsearch-exporter", versions.elasticsearchExporter),
     jsonExporter: r("prometheus-community/json-exporter", versions.jsonExporter),
     birdExporter: r("czerwonk/bird-exporter", versions.birdExporter),
+    // Bases of the businesses' images, and the sample business the release tests release.
+    jetty: own("jetty"),
+    baseS6: own("base-s6"),
+    sampleApp: own("sample-app"),
   };
 }
 

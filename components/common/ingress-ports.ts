@@ -3,10 +3,11 @@
  * checks in stacks/checks/traffic.ts can refuse business ports that would collide
  * with them without pulling in the component.
  *
- * nginx listens on unprivileged ports: the namespace runs at Pod Security
- * `restricted`, which forbids the allowPrivilegeEscalation that ingress-nginx's
- * file capability (cap_net_bind_service on the nginx binary) needs to bind
- * :80/:443 as a non-root user. The Service maps the VIP's 80/443 onto these.
+ * nginx listens on unprivileged ports, so binding needs no privilege; the
+ * Service maps the VIP's 80/443 onto these. (The controller container still
+ * keeps NET_BIND_SERVICE in its bounding set: upstream's binaries carry it as
+ * a file capability and cannot be exec'd without it, see
+ * components/ingress-tier/manifests.ts.)
  */
 export const ingressPorts = {
   /** nginx HTTP listener (`--http-port`); VIP port 80 targets it. */

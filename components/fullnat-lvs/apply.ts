@@ -8,7 +8,14 @@
  */
 import type { DatacenterModel } from "../../stacks/model";
 import { shQuote } from "../common/shell";
-import { announcedVips, birdConfig, directorPaths, keepalivedConfig, vipInterface } from "./directors";
+import {
+  announcedVips,
+  birdConfig,
+  directorPaths,
+  keepalivedConfig,
+  lipBlocksOf,
+  vipInterface,
+} from "./directors";
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
@@ -21,10 +28,73 @@ export function directorFiles(model: DatacenterModel, director: string): Directo
   return { keepalived: keepalivedConfig(model, director), bird: birdConfig(model, director) };
 }
 
+/** Where the apply script records the addresses it added (and so may remove). */
+export const DIRECTOR_ADDRESS_LEDGER = "/var/lib/private-cloud/director-addresses";
+
+/**
+ * The part of the apply script that puts the VIPs on the announce interface
+ * and removes VIPs no longer configured. It removes only addresses it added
+ * itself (recorded in a ledger): the interface carries addresses that are
+ * not ours — with the Alibaba implementation it is `lo`, where the router ID
+ * and management loopbacks live, and an earlier version removed every /32
+ * that was not a VIP (issue 9). lvs-director-agent keeps the same VIPs (and
+ * the LIP block) in place between pushes, with a ledger of its own.
+ */
+/**
+ * The addresses a director announces: every VIP as a /32 and its LIP block
+ * (its first LIP with the block's prefix, so the connected route BIRD picks
+ * up is the block). The API server's virtual service (keepalived) needs the
+ * LIP block routed back before any agent runs.
+ */
+export function directorAnnouncedAddresses(model: DatacenterModel, director: string): string[] {
+  const block = lipBlocksOf(model).get(director);
+  if (!block) throw new Error(`${director} is not a director of ${model.name}`);
+  return [...announcedVips(model).map((v) => `${v}/32`), `${block.lips[0]}/${block.block.split("/")[1]}`];
+}
+
+export function directorAddressLines(
+  model: DatacenterModel,
+  director: string,
+  ledger: string = DIRECTOR_ADDRESS_LEDGER,
+): string[] {
+  const lvs = model.config.lvs;
+  if (!lvs) throw new Error(`datacenter ${model.name} has no LVS tier`);
+  const dpvs = lvs.implementation === "dpvs";
+  return [
+    `iface=${shQuote(vipInterface(model))}`,
+    `ledger=${shQuote(ledger)}`,
+    `wanted=${shQuote(directorAnnouncedAddresses(model, director).join(" "))}`,
+    `sudo install -d -m 0755 "$(dirname "$ledger")"`,
+    `have=" $(ip -4 -o addr show dev "$iface" | awk '{ print $4 }' | tr '\n' ' ') "`,
+    `added=""`,
+    `for vip in $wanted; do`,
+    ...(dpvs
+      ? [
+          `  # DPVS forwards for the VIP; the KNI copy is what BIRD announces.`,
+          `  dpip addr show dev ${shQuote(lvs.lipInterface)} | grep -qF " $vip " || sudo dpip addr add "$vip" dev ${shQuote(lvs.lipInterface)}`,
+        ]
+      : []),
+    `  case "$have" in *" $vip "*) ;; *) sudo ip addr add "$vip" dev "$iface" && added="$added $vip" ;; esac`,
+    `done`,
+    `# Drop only what this script added before and is no longer configured.`,
+    `keep=""`,
+    `if [ -f "$ledger" ]; then`,
+    `  while read -r addr; do`,
+    `    [ -n "$addr" ] || continue`,
+    `    case " $wanted " in`,
+    `    *" $addr "*) keep="$keep $addr" ;;`,
+    `    *) case "$have" in *" $addr "*) sudo ip addr del "$addr" dev "$iface" ;; esac ;;`,
+    `    esac`,
+    `  done < "$ledger"`,
+    `fi`,
+    `# shellcheck disable=SC2086 # word splitting wanted: one address per line`,
+    `printf '%s\n' $keep $added | sort -u | sudo tee "$ledger" >/dev/null`,
+  ];
+}
+
 export function directorApplyScript(model: DatacenterModel, director: string, files: DirectorFiles): string {
   const lvs = model.config.lvs;
   if (!lvs) throw new Error(`datacenter ${model.name} has no LVS tier`);
-  const iface = vipInterface(model);
   const vips = announcedVips(model);
   const dpvs = lvs.implementation === "dpvs";
   return [
@@ -44,28 +114,14 @@ export function directorApplyScript(model: DatacenterModel, director: string, fi
     `printf '%s' ${shQuote(b64(files.keepalived))} | base64 -d > "$tmp/keepalived.conf"`,
     `# Refuse a config BIRD cannot parse before anything changes.`,
     `bird -p -c "$tmp/bird.conf"`,
-    `sudo install -d -m 0755 /etc/bird ${shQuote(directorPaths.servicesDir)}`,
-    `iface=${shQuote(iface)}`,
-    `wanted=${shQuote(vips.map((v) => `${v}/32`).join(" "))}`,
-    `for vip in $wanted; do`,
-    ...(dpvs
-      ? [
-          `  # DPVS forwards for the VIP; the KNI copy is what BIRD announces.`,
-          `  dpip addr show dev ${shQuote(lvs.lipInterface)} | grep -qF " $vip " || sudo dpip addr add "$vip" dev ${shQuote(lvs.lipInterface)}`,
-        ]
-      : []),
-    `  sudo ip addr replace "$vip" dev "$iface"`,
-    `done`,
-    `# Every /32 on the announce interface is a VIP of ours: drop the ones no longer configured.`,
-    `for addr in $(ip -4 -o addr show dev "$iface" | awk '$4 ~ /\\/32$/ { print $4 }'); do`,
-    `  case " $wanted " in *" $addr "*) ;; *) sudo ip addr del "$addr" dev "$iface" ;; esac`,
-    `done`,
+    `sudo install -d -m 0755 /etc/bird`,
+    ...directorAddressLines(model, director),
     `sudo install -m 0644 "$tmp/bird.conf" ${shQuote(directorPaths.bird)}`,
     `sudo install -m 0644 "$tmp/keepalived.conf" ${shQuote(directorPaths.keepalived)}`,
     `# Reload, never restart: a restart drops the BGP sessions and every connection.`,
     `if sudo birdc configure >/dev/null 2>&1; then :; else sudo systemctl restart bird; fi`,
     `sudo systemctl reload keepalived || sudo systemctl restart keepalived`,
-    `echo "director ${director}: ${vips.length} VIP(s) announced on $iface"`,
+    `echo "director ${director}: ${vips.length} VIP(s) announced on ${vipInterface(model)}"`,
     ``,
   ].join("\n");
 }

@@ -1,8 +1,8 @@
 /**
- * The data contract between the platform and the in-cluster director-sync
- * controller (seed part 4: "VirtualServer → Endpoint IP mapping is
+ * The data contract between the platform and lvs-director-agent, the agent
+ * on every director (seed part 4: "VirtualServer → Endpoint IP mapping is
  * automatic"). Real servers are pods, so the VIP → pod-IP mapping has to
- * follow EndpointSlices as pods come and go; Pulumi cannot, a controller can.
+ * follow EndpointSlices as pods come and go; Pulumi cannot, an agent can.
  *
  * The contract, in full:
  *  - A Service takes part when it carries the label `LVS_SERVICE_LABEL: "true"`
@@ -19,11 +19,14 @@
  *    name the port (and HTTP path, expecting 200) the directors check on every
  *    real server. Without them a TCP port is checked by connecting to its own
  *    target port; a UDP port needs the health port (nothing to connect to).
- *  - The ConfigMap `director-sync` in `lvs-system` (components/fullnat-lvs
- *    `directorSyncConfig`) lists the directors, the expected VIPs (a Service
- *    claiming a VIP not in that list is ignored and reported — a typo must
- *    not hijack another business's address), the LIP ranges and the
- *    health-check settings.
+ *  - Each director's agent config (sync.ts `directorAgentConfig`) lists the
+ *    VIP of every business: a Service claiming an address outside the pools
+ *    or another business's VIP is ignored and reported with an Event (a
+ *    typo must not hijack another business's address); a port clash on one
+ *    VIP or UDP without a health-check port freezes that VIP (nothing is
+ *    applied for it) and is reported; every other VIP keeps working.
+ *  - Terminating or not-ready endpoints keep weight 0 for DRAIN_SECONDS,
+ *    then go (graceful drain, seed part 5).
  *
  * The Service can be headless: the controller reads EndpointSlices, not the
  * ClusterIP, and headless keeps kube-proxy's rules out of the path (seed part 3).

@@ -15,8 +15,9 @@
  */
 import type { Host } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
-import { cidrContainsIp, intToIp, ipToInt, parseCidr } from "../../stacks/net";
-import { usableRange, vipAssignments, type Protocol } from "./vips";
+import { cidrContainsIp, ipToInt, parseCidr } from "../../stacks/net";
+import { lipBlocks, type LipBlock } from "../../stacks/lip-blocks";
+import { vipAssignments, type Protocol } from "./vips";
 import { DEFAULT_SCHEDULER } from "./contract";
 
 export type Implementation = "dpvs" | "alibaba";
@@ -24,8 +25,6 @@ export type Implementation = "dpvs" | "alibaba";
 /** Where directors keep what we render. */
 export const directorPaths = {
   keepalived: "/etc/keepalived/keepalived.conf",
-  /** Virtual servers the director-sync controller writes, one file per Service. */
-  servicesDir: "/etc/keepalived/services.d",
   bird: "/etc/bird/bird.conf",
 } as const;
 
@@ -33,6 +32,21 @@ export const directorPaths = {
 export const LVS_EXPORTER_PORT = 9910;
 /** bird_exporter on the directors (same exporter as calico-node's sidecar). */
 export const DIRECTOR_BIRD_EXPORTER_PORT = 9324;
+
+/**
+ * BGP timers of the directors' BIRD, in seconds. The return bound of a
+ * restarted director (measured by tests/tools/bird-lab.test.ts) follows from
+ * them: the agent's address loop (2 s) + device scan + connect retry / error
+ * wait + one keepalive exchange.
+ */
+export const BIRD_TIMERS = {
+  holdSeconds: 9,
+  keepaliveSeconds: 3,
+  deviceScanSeconds: 2,
+  /** [first wait, cap]: BIRD doubles the wait after each error up to the cap. */
+  errorWaitSeconds: [2, 30],
+  connectRetrySeconds: 5,
+} as const;
 
 export function directorHosts(model: DatacenterModel): Host[] {
   const lvs = model.config.lvs;
@@ -42,23 +56,21 @@ export function directorHosts(model: DatacenterModel): Host[] {
 }
 
 /**
- * Each director's local addresses: the usable LIPs of all ranges, split into
- * equal contiguous shares in director order (the remainder is left unused).
- * Every director needs its own: FULLNAT replies come back to the LIP, and so
- * to the director that holds the connection. More LIPs per director means
- * more source ports per real server (about 64k connections per LIP and RS).
+ * Each director's local addresses: the usable LIPs of its own CIDR-aligned
+ * block (stacks/lip-blocks.ts). Every director needs its own: FULLNAT
+ * replies come back to the LIP, and the fabric routes the block to the one
+ * director that announces it. More LIPs per director means more source
+ * ports per real server (about 64k connections per LIP and RS).
  */
 export function lipAssignments(model: DatacenterModel): Map<string, string[]> {
+  return new Map([...lipBlocksOf(model)].map(([d, b]) => [d, [...b.lips]]));
+}
+
+/** Each director's LIP block (validated while building the model). */
+export function lipBlocksOf(model: DatacenterModel): Map<string, LipBlock> {
   const lvs = model.config.lvs;
-  const out = new Map<string, string[]>();
-  if (!lvs) return out;
-  const all = lvs.localAddressRanges.flatMap((t) => {
-    const { first, count } = usableRange(parseCidr(t));
-    return Array.from({ length: count }, (_, i) => intToIp(first + i));
-  });
-  const share = Math.floor(all.length / lvs.directors.length);
-  lvs.directors.forEach((d, i) => out.set(d, all.slice(i * share, (i + 1) * share)));
-  return out;
+  if (!lvs) return new Map();
+  return lipBlocks(lvs.localAddressRanges, lvs.directors).blocks;
 }
 
 export interface RealServer {
@@ -95,9 +107,9 @@ export interface CheckTiming {
 }
 
 /**
- * One `virtual_server` block in FULLNAT mode. The director-sync controller
- * renders the same block (same order of fields) for every Service that
- * carries a VIP; this function is the reference for that format.
+ * One `virtual_server` block in FULLNAT mode (keepalived's, for the API
+ * server's virtual service; business virtual services are applied by
+ * lvs-director-agent with the same scheduler, weights and checks).
  */
 export function virtualServerBlock(
   vs: VirtualServer,
@@ -158,7 +170,7 @@ export const laddrGroupName = (director: string) => `laddr_${director.replace(/-
 /**
  * The API server's virtual service (MasterHA `lvs` mode): VIP:port → every
  * master's apiserver, TCP-checked. The masters are fixed hosts, so unlike the
- * business services it is rendered here, not by the director-sync.
+ * business services it is rendered here, not by lvs-director-agent.
  */
 export function apiVirtualServer(model: DatacenterModel): VirtualServer | undefined {
   if (model.api.mode !== "lvs" || !model.config.lvs) return undefined;
@@ -195,9 +207,9 @@ export function keepalivedConfig(model: DatacenterModel, director: string): stri
     `}`,
     ``,
     ...(api ? [virtualServerBlock(api, group, timing, impl), ``] : []),
-    `# Business virtual servers: written by lvs-director-sync from the Services`,
-    `# labelled lvs.private-cloud.io/virtual-server=true and their EndpointSlices.`,
-    `include ${directorPaths.servicesDir}/*.conf`,
+    `# Business virtual servers are not here: lvs-director-agent on this director`,
+    `# applies them directly from the Services labelled`,
+    `# lvs.private-cloud.io/virtual-server=true and their EndpointSlices.`,
     ``,
   ].join("\n");
 }
@@ -254,6 +266,8 @@ export function birdConfig(model: DatacenterModel, director: string): string {
   const asn = lvs.asNumber ?? model.config.bgp.asNumber;
   const vips = announcedVips(model);
   const peers = directorPeers(model, director);
+  const lipBlock = lipBlocksOf(model).get(director)?.block;
+  if (!lipBlock) throw new Error(`${director} has no LIP block in ${model.name}`);
   return [
     `# Generated by private-cloud FullnatLVS for ${director} (${model.name}); do not edit.`,
     `log syslog all;`,
@@ -262,29 +276,41 @@ export function birdConfig(model: DatacenterModel, director: string): string {
     `timeformat protocol iso long;`,
     ``,
     `define VIPS = [ ${vips.map((v) => `${v}/32`).join(", ")} ];`,
+    `# This director's own LIP block: FULLNAT replies come back to a LIP, so the`,
+    `# block is announced from this director only.`,
+    `define LIP_BLOCK = [ ${lipBlock} ];`,
     ``,
     `protocol device {`,
-    `    scan time 5;`,
+    `    scan time ${BIRD_TIMERS.deviceScanSeconds};`,
     `}`,
     ``,
-    `# The VIPs are addresses on ${vipInterface(model)}; a route exists only while the`,
-    `# address does, so a director that loses its data plane stops announcing.`,
+    `# The VIPs and the LIP block are addresses on ${vipInterface(model)} (put there and`,
+    `# restored by lvs-director-agent); a route exists only while the address does,`,
+    `# so a director that loses its data plane stops announcing.`,
     `protocol direct vips {`,
-    `    ipv4 { import where net ~ VIPS; };`,
+    `    ipv4 { import where net ~ VIPS || net ~ LIP_BLOCK; };`,
     `    interface "${vipInterface(model)}";`,
     `}`,
     ``,
     `template bgp fabric {`,
     `    local ${host.ip} as ${asn};`,
     // 9 s hold: a dead director leaves the routers' ECMP set within seconds.
-    `    hold time 9;`,
-    `    keepalive time 3;`,
+    `    hold time ${BIRD_TIMERS.holdSeconds};`,
+    `    keepalive time ${BIRD_TIMERS.keepaliveSeconds};`,
     // No graceful restart: its whole point is keeping a dead speaker's
     // routes, which here would blackhole a share of every VIP's traffic.
     `    graceful restart off;`,
+    // BIRD waits `error wait time` (default 60 s, doubling up to 300 s) after
+    // a session error before it tries again, and `connect retry time`
+    // (default 120 s) between connection attempts: a director whose data
+    // plane or BIRD restarted would stay out of ECMP for minutes (issue 11's
+    // bird2 lab). Short waits bring it back within seconds; the cap still
+    // damps a flapping session.
+    `    error wait time ${BIRD_TIMERS.errorWaitSeconds.join(", ")};`,
+    `    connect retry time ${BIRD_TIMERS.connectRetrySeconds};`,
     `    ipv4 {`,
     `        import none;`,
-    `        export where proto = "vips" && net ~ VIPS;`,
+    `        export where proto = "vips" && (net ~ VIPS || net ~ LIP_BLOCK);`,
     `    };`,
     `}`,
     ``,

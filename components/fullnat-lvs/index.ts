@@ -4,8 +4,9 @@
  * over BGP from every director, so the routers spread traffic over them with
  * ECMP and drop a director whose sessions die. Director configuration is
  * rendered by pure builders and pushed over SSH; the VIP → pod mapping is
- * kept current in-cluster by lvs-director-sync from the Services that carry
- * a VIP (the ingress tier creates them with `lvsServiceMetadata`).
+ * kept current by lvs-director-agent, one per director (installed over SSH
+ * as a systemd unit), from the Services that carry a VIP (the ingress tier
+ * creates them with `lvsServiceMetadata`).
  *
  * With `hostAccess.enabled: false` (the simulated datacenter) the director
  * configs are rendered as outputs and nothing is pushed.
@@ -17,17 +18,15 @@ import type { DatacenterModel } from "../../stacks/model";
 import { directorApplyScript, directorFiles } from "./apply";
 import { announcedVips, directorHosts } from "./directors";
 import {
-  DIRECTOR_SYNC,
-  DIRECTOR_SYNC_SSH_SECRET,
+  DIRECTOR_AGENT_TOKEN_SECRET,
   LVS_NAMESPACE,
-  directorSyncClusterRole,
-  directorSyncClusterRoleBinding,
-  directorSyncConfigMap,
-  directorSyncDeployment,
-  directorSyncDisruptionBudget,
-  directorSyncLeaseRole,
-  directorSyncLeaseRoleBinding,
-  directorSyncServiceAccount,
+  directorAgentClusterRole,
+  directorAgentClusterRoleBinding,
+  directorAgentInstallScript,
+  directorAgentKubeconfig,
+  directorAgentServiceAccount,
+  directorAgentTokenSecret,
+  directorAgentUnit,
   lvsNamespace,
 } from "./sync";
 import { vipAssignments, type VipAssignment } from "./vips";
@@ -45,14 +44,6 @@ export interface FullnatLVSArgs {
    * `hostAccess.enabled`; ignored otherwise. Default: none.
    */
   readonly sshPrivateKey?: pulumi.Input<string>;
-  /**
-   * SSH private key the in-cluster lvs-director-sync pushes virtual servers
-   * with (stored in Secret lvs-director-sync-ssh). Give it a key of its own,
-   * allowed only on the directors: whoever reads that Secret can log in
-   * where the key is accepted. Default: none — the controller then renders
-   * and reports but pushes nothing.
-   */
-  readonly directorSyncSshPrivateKey?: pulumi.Input<string>;
 }
 
 export class FullnatLVS extends pulumi.ComponentResource {
@@ -66,6 +57,10 @@ export class FullnatLVS extends pulumi.ComponentResource {
   readonly directorConfigs: Record<string, { keepalived: string; bird: string }>;
   /** One SSH push per director (empty when host access is off). */
   readonly pushes: command.remote.Command[] = [];
+  /** One lvs-director-agent install per director (empty when host access is off). */
+  readonly agentInstalls: command.remote.Command[] = [];
+  /** The agent's systemd unit (rendered even when nothing is pushed). */
+  readonly agentUnit: string;
 
   constructor(name: string, args: FullnatLVSArgs, opts?: pulumi.ComponentResourceOptions) {
     super("private-cloud:network:FullnatLVS", name, {}, opts);
@@ -113,48 +108,65 @@ export class FullnatLVS extends pulumi.ComponentResource {
       }
     }
 
-    // --- In-cluster: director-sync -----------------------------------------
+    // --- lvs-director-agent: identity in the cluster, one agent per director ---
     const ns = new k8s.core.v1.Namespace(`${name}-ns`, lvsNamespace(), { parent: this });
     this.namespace = ns.metadata.name;
     const inNs = { parent: this, dependsOn: [ns] };
-    const deps: pulumi.Resource[] = [
-      new k8s.core.v1.ServiceAccount(`${name}-sync-sa`, directorSyncServiceAccount(), inNs),
-      new k8s.rbac.v1.ClusterRole(`${name}-sync-role`, directorSyncClusterRole(), { parent: this }),
-      new k8s.rbac.v1.ClusterRoleBinding(`${name}-sync-binding`, directorSyncClusterRoleBinding(), {
-        parent: this,
-      }),
-      new k8s.rbac.v1.Role(`${name}-sync-leader-role`, directorSyncLeaseRole(), inNs),
-      new k8s.rbac.v1.RoleBinding(`${name}-sync-leader-binding`, directorSyncLeaseRoleBinding(), inNs),
-      new k8s.core.v1.ConfigMap(`${name}-sync-config`, directorSyncConfigMap(model), inNs),
-    ];
-    if (access.enabled && args.directorSyncSshPrivateKey !== undefined) {
-      deps.push(
-        new k8s.core.v1.Secret(
-          `${name}-sync-ssh`,
-          {
-            metadata: { name: DIRECTOR_SYNC_SSH_SECRET, namespace: LVS_NAMESPACE },
-            type: "Opaque",
-            stringData: { id: pulumi.secret(args.directorSyncSshPrivateKey) },
-          },
-          inNs,
-        ),
-      );
-    }
-    new k8s.apps.v1.Deployment(`${name}-${DIRECTOR_SYNC}`, directorSyncDeployment(model), {
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-agent-sa`, directorAgentServiceAccount(), inNs);
+    new k8s.rbac.v1.ClusterRole(`${name}-agent-role`, directorAgentClusterRole(), { parent: this });
+    new k8s.rbac.v1.ClusterRoleBinding(`${name}-agent-binding`, directorAgentClusterRoleBinding(), {
       parent: this,
-      dependsOn: [ns, ...deps],
     });
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-${DIRECTOR_SYNC}-pdb`,
-      directorSyncDisruptionBudget(),
-      inNs,
-    );
+    const tokenSecret = new k8s.core.v1.Secret(`${name}-agent-token`, directorAgentTokenSecret(), {
+      parent: this,
+      dependsOn: [ns, sa],
+    });
+    this.agentUnit = directorAgentUnit(model);
+    if (access.enabled && args.sshPrivateKey !== undefined) {
+      // The token controller fills the Secret after it is created: read it back.
+      const token = k8s.core.v1.Secret.get(
+        `${name}-agent-token-read`,
+        pulumi.interpolate`${LVS_NAMESPACE}/${DIRECTOR_AGENT_TOKEN_SECRET}`,
+        { parent: this, dependsOn: [tokenSecret] },
+      );
+      const kubeconfig = pulumi.secret(
+        pulumi
+          .all([token.data])
+          .apply(([d]) =>
+            directorAgentKubeconfig(
+              model,
+              Buffer.from(d?.["ca.crt"] ?? "", "base64").toString("utf8"),
+              Buffer.from(d?.token ?? "", "base64").toString("utf8"),
+            ),
+          ),
+      );
+      for (const h of directorHosts(model)) {
+        this.agentInstalls.push(
+          new command.remote.Command(
+            `${name}-${h.hostname}-agent`,
+            {
+              connection: {
+                host: h.ip,
+                port: access.sshPort,
+                user: access.sshUser,
+                privateKey: args.sshPrivateKey,
+              },
+              create: kubeconfig.apply((kc) => directorAgentInstallScript(model, h.hostname, kc)),
+              triggers: [kubeconfig, this.agentUnit],
+            },
+            // After the director's own config: the agent's VIP interface and BIRD exist then.
+            { parent: this, dependsOn: [...this.pushes] },
+          ),
+        );
+      }
+    }
 
     this.registerOutputs({
       namespace: this.namespace,
       vips: this.vips,
       announcedVips: this.announcedVips,
       directorConfigs: this.directorConfigs,
+      agentUnit: this.agentUnit,
     });
   }
 }

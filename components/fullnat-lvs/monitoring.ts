@@ -3,14 +3,12 @@
  * changed the LVS control program to export metrics … Grafana dashboards and
  * alerts: overall LVS traffic anomalies, and high latency of a real server").
  *
- * Metric contract of the director agent (the LVS exporter on every director,
- * port LVS_EXPORTER_PORT; shipped with lvs-director-sync, see README):
- *  - lvs_vs_connections_total{vip,port,protocol}           counter, new connections
- *  - lvs_vs_in_bytes_total / lvs_vs_out_bytes_total{…}      counters
- *  - lvs_vs_in_packets_total{…}                            counter
- *  - lvs_rs_active_connections{vip,port,protocol,rs}       gauge
- *  - lvs_rs_up{vip,port,protocol,rs}                       gauge, 1 = in rotation (weight > 0)
- *  - lvs_rs_check_duration_seconds{vip,port,protocol,rs}   gauge, last health check's duration
+ * The series come from lvs-director-agent (one per director, port
+ * LVS_EXPORTER_PORT). Their names, types and labels are defined once, in
+ * controllers/lvs-director-agent/internal/metrics/metrics.json: the agent
+ * registers exactly those (its Go tests check it), and every expression
+ * here is built from `lvsMetrics` (tests/unit/lvs-monitoring.test.ts checks
+ * that no expression reads a series the agent does not export).
  * `director` is added by the scrape config from the target list.
  */
 import type { MonitoringContribution } from "../monitoring-stack/contribution";
@@ -18,6 +16,18 @@ import type { DatacenterModel } from "../../stacks/model";
 import type { RuleGroup } from "../common/alerts";
 import { datasourceUid } from "../monitoring-stack/contract";
 import { DIRECTOR_BIRD_EXPORTER_PORT, LVS_EXPORTER_PORT, directorHosts } from "./directors";
+import agentMetrics from "../../controllers/lvs-director-agent/internal/metrics/metrics.json";
+
+type MetricKey = keyof typeof agentMetrics.metrics;
+/** The agent's series names, by key (from metrics.json). */
+export const lvsMetrics = Object.fromEntries(
+  Object.entries(agentMetrics.metrics).map(([k, v]) => [k, v.name]),
+) as Record<MetricKey, string>;
+/** Every series the agent exports, with its type (histograms also export _bucket, _sum, _count). */
+export const lvsExportedSeries: ReadonlyMap<string, string> = new Map(
+  Object.values(agentMetrics.metrics).map((v) => [v.name, v.type]),
+);
+const M = lvsMetrics;
 
 export const lvsJobs = { director: "lvs-director", bird: "lvs-bird" } as const;
 
@@ -30,10 +40,12 @@ export const lvsThresholds = {
   trafficSurgeRatio: 3,
   /** Ignore VIPs below this many new connections per second (noise). */
   minConnectionsPerSecond: 10,
+  /** Endpoint change → applied on the director, 99th percentile, seconds (issue 11's goal). */
+  reconcileP99Seconds: 2,
 } as const;
 
 const cps = (offset = "") =>
-  `sum by (vip, port, protocol) (rate(lvs_vs_connections_total{job="${lvsJobs.director}"}[10m]${offset}))`;
+  `sum by (vip, port, protocol) (rate(${M.vsConnections}{job="${lvsJobs.director}"}[10m]${offset}))`;
 
 export function lvsRuleGroups(): RuleGroup[] {
   const t = lvsThresholds;
@@ -66,7 +78,7 @@ export function lvsRuleGroups(): RuleGroup[] {
         },
         {
           alert: "LvsVirtualServerWithoutRealServers",
-          expr: `sum by (vip, port, protocol) (lvs_rs_up{job="${lvsJobs.director}"}) == 0`,
+          expr: `sum by (vip, port, protocol) (${M.rsUp}{job="${lvsJobs.director}"}) == 0`,
           for: "1m",
           labels: { severity: "critical" },
           annotations: {
@@ -83,13 +95,51 @@ export function lvsRuleGroups(): RuleGroup[] {
       rules: [
         {
           alert: "LvsRealServerHighLatency",
-          expr: `lvs_rs_check_duration_seconds{job="${lvsJobs.director}"} > ${t.realServerLatencySeconds}`,
+          expr: `${M.rsCheckDuration}{job="${lvsJobs.director}"} > ${t.realServerLatencySeconds}`,
           for: "5m",
           labels: { severity: "warning" },
           annotations: {
             summary: "Real server {{ $labels.rs }} of {{ $labels.vip }}:{{ $labels.port }} is slow",
             description:
               "Its health check has taken {{ $value | humanizeDuration }} for 5 minutes (threshold 200ms): an overloaded or throttled pod (check its CPU limit and nginx workers).",
+          },
+        },
+      ],
+    },
+    {
+      name: "lvs-director-agent",
+      rules: [
+        {
+          alert: "LvsAgentSlowReconcile",
+          expr: `histogram_quantile(0.99, sum by (director, le) (rate(${M.reconcileLatency}_bucket{job="${lvsJobs.director}"}[10m]))) > ${t.reconcileP99Seconds}`,
+          for: "10m",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "Director {{ $labels.director }} applies endpoint changes slowly",
+            description:
+              "99% of endpoint changes took up to {{ $value | humanizeDuration }} to reach the director (goal 2s): pods that left still get traffic. Check the agent's CPU and the API server.",
+          },
+        },
+        {
+          alert: "LvsAgentApplyErrors",
+          expr: `sum by (director, op) (increase(${M.applyErrors}{job="${lvsJobs.director}"}[10m])) > 0`,
+          for: "10m",
+          labels: { severity: "critical" },
+          annotations: {
+            summary: "Director {{ $labels.director }} fails to apply {{ $labels.op }} changes",
+            description:
+              "The data plane keeps refusing the agent's commands for 10 minutes: the director's virtual servers no longer follow the pods. Check the agent's log (journalctl -u lvs-director-agent) and the data plane.",
+          },
+        },
+        {
+          alert: "LvsServiceRefused",
+          expr: `max by (reason) (${M.rejectedServices}{job="${lvsJobs.director}"}) > 0`,
+          for: "5m",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "{{ $value }} Service(s) refused by the directors ({{ $labels.reason }})",
+            description:
+              "A Service labelled for LVS claims a VIP that is not its own, clashes on a port, or has UDP without a health-check port: nothing is applied for that VIP. `kubectl get events -A --field-selector reason={{ $labels.reason }}` names it.",
           },
         },
       ],
@@ -157,39 +207,52 @@ export function lvsDashboard(): Record<string, unknown> {
     ["New connections per VIP", cps(), "{{vip}}:{{port}}/{{protocol}}", "cps"],
     [
       "Inbound traffic per VIP",
-      `sum by (vip, port, protocol) (rate(lvs_vs_in_bytes_total{vip=~"$vip"}[5m])) * 8`,
+      `sum by (vip, port, protocol) (rate(${M.vsInBytes}{vip=~"$vip"}[5m])) * 8`,
       "{{vip}}:{{port}}/{{protocol}}",
       "bps",
     ],
     [
       "Outbound traffic per VIP",
-      `sum by (vip, port, protocol) (rate(lvs_vs_out_bytes_total{vip=~"$vip"}[5m])) * 8`,
+      `sum by (vip, port, protocol) (rate(${M.vsOutBytes}{vip=~"$vip"}[5m])) * 8`,
       "{{vip}}:{{port}}/{{protocol}}",
       "bps",
     ],
     [
       "Active connections per real server",
-      `sum by (vip, port, rs) (lvs_rs_active_connections{vip=~"$vip"})`,
+      `sum by (vip, port, rs) (${M.rsActiveConnections}{vip=~"$vip"})`,
       "{{rs}} ({{vip}}:{{port}})",
       "short",
     ],
     [
       "Real-server check latency",
-      `max by (vip, port, rs) (lvs_rs_check_duration_seconds{vip=~"$vip"})`,
+      `max by (vip, port, rs) (${M.rsCheckDuration}{vip=~"$vip"})`,
       "{{rs}} ({{vip}}:{{port}})",
       "s",
     ],
     [
       "Real servers in rotation",
-      `sum by (vip, port, protocol) (lvs_rs_up{vip=~"$vip"})`,
+      `sum by (vip, port, protocol) (${M.rsUp}{vip=~"$vip"})`,
       "{{vip}}:{{port}}/{{protocol}}",
       "short",
     ],
+    ["Traffic share per director", `sum by (director) (rate(${M.vsInBytes}[5m])) * 8`, "{{director}}", "bps"],
     [
-      "Traffic share per director",
-      `sum by (director) (rate(lvs_vs_in_bytes_total[5m])) * 8`,
+      "Endpoint change → applied, p99",
+      `histogram_quantile(0.99, sum by (director, le) (rate(${M.reconcileLatency}_bucket[5m])))`,
       "{{director}}",
-      "bps",
+      "s",
+    ],
+    [
+      "Virtual and real servers per director",
+      `${M.virtualServers} or ${M.realServers}`,
+      "{{director}} {{__name__}}",
+      "short",
+    ],
+    [
+      "Agent apply errors, drift repairs, refused Services",
+      `sum by (director) (rate(${M.applyErrors}[5m])) or sum by (director) (rate(${M.driftRepairs}[5m])) or sum by (director) (${M.rejectedServices})`,
+      "{{director}}",
+      "short",
     ],
     [
       "Directors' BGP sessions up",
@@ -212,7 +275,7 @@ export function lvsDashboard(): Record<string, unknown> {
           name: "vip",
           type: "query",
           datasource: ds,
-          query: { query: "label_values(lvs_vs_connections_total, vip)", refId: "vip" },
+          query: { query: `label_values(${M.vsConnections}, vip)`, refId: "vip" },
           includeAll: true,
           multi: true,
           current: { text: "All", value: "$__all" },

@@ -1,21 +1,29 @@
 /**
- * The in-cluster side of "VirtualServer → Endpoint IP mapping is automatic"
- * (seed part 4): the lvs-system namespace, the director-sync controller's
- * identity and RBAC, its configuration (the data contract below) and its
- * Deployment.
+ * lvs-director-agent, the program that keeps every director's virtual
+ * servers in step with the pods (seed part 4: "VirtualServer → Endpoint IP
+ * mapping is automatic"). Source: controllers/lvs-director-agent (Go).
  *
- * NOT delivered here: the controller program itself (image
- * `lvsDirectorSync`, built in the platform-tools release train). This module
- * deploys it and fixes what it reads and writes; see `directorSyncContract`.
+ * One agent per director, in the shape of kube-proxy and MetalLB's speaker,
+ * not a central controller pushing over SSH: a director that is down then
+ * blocks nobody, there is no leader to elect, and an agent that starts
+ * reads its own director's state and resyncs from scratch. The agent runs
+ * on the director as a systemd unit (the directors run no kubelet and have
+ * no pod network), installed over SSH by FullnatLVS with:
+ *  - its configuration (`directorAgentConfig`, one file per director: the
+ *    contract, version 2, read by controllers/lvs-director-agent/internal/model);
+ *  - a kubeconfig with the token of its own ServiceAccount, which may only
+ *    read Services and EndpointSlices and create Events (least privilege).
+ * Its binary ships in the `lvsDirectorSync` image (stacks/images.ts, built
+ * from the Go module); the unit copies it out with podman before starting.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import { stringify } from "yaml";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
-import { labelKeys, managedBy } from "../../stacks/labels";
+import { managedBy } from "../../stacks/labels";
 import { platformNamespaces } from "../../stacks/namespaces";
 import { namespaceSpec } from "../common/namespace";
-import { httpGetProbe, livenessTiming, readinessTiming } from "../common/probes";
-import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contract";
+import { shQuote } from "../common/shell";
 import {
   DEFAULT_SCHEDULER,
   LVS_BUSINESS_ANNOTATION,
@@ -25,53 +33,68 @@ import {
   LVS_SERVICE_LABEL,
   LVS_VIP_ANNOTATION,
 } from "./contract";
-import { directorHosts, directorPaths, laddrGroupName, LVS_EXPORTER_PORT } from "./directors";
+import {
+  apiVirtualServer,
+  directorHosts,
+  laddrGroupName,
+  lipBlocksOf,
+  LVS_EXPORTER_PORT,
+  vipInterface,
+} from "./directors";
 import { vipAssignments } from "./vips";
 
 export const LVS_NAMESPACE = platformNamespaces.lvs.name;
-export const DIRECTOR_SYNC = "lvs-director-sync";
-export const DIRECTOR_SYNC_SSH_SECRET = "lvs-director-sync-ssh";
-const CONFIG_FILE = "config.json";
+export const DIRECTOR_AGENT = "lvs-director-agent";
+/** Secret holding the agent ServiceAccount's long-lived token (directors are not pods). */
+export const DIRECTOR_AGENT_TOKEN_SECRET = `${DIRECTOR_AGENT}-token`;
+/** Where the agent's files live on a director. */
+export const directorAgentPaths = {
+  dir: "/etc/lvs-director-agent",
+  config: "/etc/lvs-director-agent/config.json",
+  kubeconfig: "/etc/lvs-director-agent/kubeconfig",
+  binary: "/usr/local/libexec/lvs-director-agent",
+  unit: "/etc/systemd/system/lvs-director-agent.service",
+  /** Inside the image. */
+  imageBinary: "/usr/local/bin/lvs-director-agent",
+} as const;
+/** Seconds a terminating or not-ready pod keeps weight 0 before it is removed (seed part 5: graceful scale-in). */
+export const DRAIN_SECONDS = 30;
+/** Seconds between full re-reads of a director's state (drift repair). */
+export const RESYNC_SECONDS = 30;
 
 type Obj<T> = T & { metadata: { name: string } };
-const labels = { ...managedBy, "app.kubernetes.io/name": DIRECTOR_SYNC, "app.kubernetes.io/part-of": "lvs" };
+const labels = { ...managedBy, "app.kubernetes.io/name": DIRECTOR_AGENT, "app.kubernetes.io/part-of": "lvs" };
 
 export function lvsNamespace(): Obj<k8s.types.input.core.v1.Namespace> {
-  // Privileged, as the platform reserves it for LVS: director-side agents
-  // (host network, raw sockets for the checks) run in this namespace too.
+  // Privileged, as the platform reserves it for LVS.
   return namespaceSpec(LVS_NAMESPACE, "privileged", "lvs") as Obj<k8s.types.input.core.v1.Namespace>;
 }
 
 /**
- * The data contract, version 1, as the controller reads it from
- * /etc/director-sync/config.json:
- *  - `directors`: where to push (SSH user/port from hostAccess, key from the
- *    Secret mounted at `ssh.keyFile`) and each director's LIP group name;
- *  - `vips`: the VIP of every business; a Service may only claim a VIP listed
- *    here, for its own business (else it is skipped and an Event is raised);
- *  - `service`: the label selecting Services and the annotation keys;
- *  - `render`: the virtual_server block format is `virtualServerBlock`
- *    (components/fullnat-lvs/directors.ts), with `healthCheck` timing; one
- *    file per Service at `<servicesDir>/<namespace>_<name>.conf`, then
- *    `reload` — only when the file's content changed;
- *  - `metrics`: the director agent's metrics port (monitoring.ts lists the series).
- * Real servers: the Service's EndpointSlices' endpoints with
- * `conditions.ready == true`, at the target port of each Service port.
+ * The agent's configuration for one director (contract version 2). The Go
+ * side (internal/model/config.go) refuses unknown fields, so the two cannot
+ * drift apart silently; tests/unit/lvs-directors.test.ts runs the real
+ * parser on this output.
  */
-export function directorSyncContract(model: DatacenterModel): Record<string, unknown> {
+export function directorAgentConfig(model: DatacenterModel, director: string): Record<string, unknown> {
   const lvs = model.config.lvs;
   if (!lvs) throw new Error(`datacenter ${model.name} has no LVS tier`);
-  const access = model.config.hostAccess;
+  const block = lipBlocksOf(model).get(director);
+  if (!block) throw new Error(`${director} is not a director of ${model.name}`);
+  const api = apiVirtualServer(model);
   return {
-    version: 1,
+    version: 2,
     datacenter: model.name,
+    director,
     implementation: lvs.implementation,
-    directors: directorHosts(model).map((h) => ({
-      hostname: h.hostname,
-      ip: h.ip,
-      laddrGroup: laddrGroupName(h.hostname),
-    })),
-    vips: vipAssignments(model).map((a) => ({ business: a.business, vip: a.vip, ports: a.ports })),
+    vipInterface: vipInterface(model),
+    lipInterface: lvs.lipInterface,
+    laddrGroup: laddrGroupName(director),
+    lipBlock: block.block,
+    lips: block.lips,
+    vipPools: lvs.vipPools,
+    vips: vipAssignments(model).map((a) => ({ business: a.business, vip: a.vip })),
+    staticVips: api ? [api.vip] : [],
     service: {
       selector: `${LVS_SERVICE_LABEL}=true`,
       annotations: {
@@ -84,36 +107,33 @@ export function directorSyncContract(model: DatacenterModel): Record<string, unk
       defaultScheduler: DEFAULT_SCHEDULER,
     },
     healthCheck: { intervalSeconds: lvs.healthCheckIntervalSeconds, failures: lvs.healthCheckFailures },
-    render: {
-      servicesDir: directorPaths.servicesDir,
-      fileName: "<namespace>_<service>.conf",
-      reload: "systemctl reload keepalived",
-    },
-    ssh: {
-      enabled: access.enabled,
-      user: access.sshUser,
-      port: access.sshPort,
-      keyFile: "/etc/director-sync-ssh/id",
-    },
-    metrics: { directorExporterPort: LVS_EXPORTER_PORT },
+    drainSeconds: DRAIN_SECONDS,
+    resyncSeconds: RESYNC_SECONDS,
+    metrics: { port: LVS_EXPORTER_PORT },
   };
 }
 
-export function directorSyncConfigMap(model: DatacenterModel): Obj<k8s.types.input.core.v1.ConfigMap> {
+export function directorAgentServiceAccount(): Obj<k8s.types.input.core.v1.ServiceAccount> {
+  return { metadata: { name: DIRECTOR_AGENT, namespace: LVS_NAMESPACE, labels } };
+}
+
+/** A long-lived token for the ServiceAccount: the agents run outside the cluster. */
+export function directorAgentTokenSecret(): Obj<k8s.types.input.core.v1.Secret> {
   return {
-    metadata: { name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE, labels },
-    data: { [CONFIG_FILE]: `${JSON.stringify(directorSyncContract(model), null, 2)}\n` },
+    metadata: {
+      name: DIRECTOR_AGENT_TOKEN_SECRET,
+      namespace: LVS_NAMESPACE,
+      labels,
+      annotations: { "kubernetes.io/service-account.name": DIRECTOR_AGENT },
+    },
+    type: "kubernetes.io/service-account-token",
   };
 }
 
-export function directorSyncServiceAccount(): Obj<k8s.types.input.core.v1.ServiceAccount> {
-  return { metadata: { name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE, labels } };
-}
-
-/** Read Services and EndpointSlices anywhere; report what it did as Events. Nothing else. */
-export function directorSyncClusterRole(): Obj<k8s.types.input.rbac.v1.ClusterRole> {
+/** Read Services and EndpointSlices anywhere; report refused Services as Events. Nothing else. */
+export function directorAgentClusterRole(): Obj<k8s.types.input.rbac.v1.ClusterRole> {
   return {
-    metadata: { name: DIRECTOR_SYNC, labels },
+    metadata: { name: DIRECTOR_AGENT, labels },
     rules: [
       { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
       { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
@@ -122,123 +142,96 @@ export function directorSyncClusterRole(): Obj<k8s.types.input.rbac.v1.ClusterRo
   };
 }
 
-export function directorSyncClusterRoleBinding(): Obj<k8s.types.input.rbac.v1.ClusterRoleBinding> {
+export function directorAgentClusterRoleBinding(): Obj<k8s.types.input.rbac.v1.ClusterRoleBinding> {
   return {
-    metadata: { name: DIRECTOR_SYNC, labels },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: DIRECTOR_SYNC },
-    subjects: [{ kind: "ServiceAccount", name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE }],
+    metadata: { name: DIRECTOR_AGENT, labels },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: DIRECTOR_AGENT },
+    subjects: [{ kind: "ServiceAccount", name: DIRECTOR_AGENT, namespace: LVS_NAMESPACE }],
   };
 }
 
-/** Leader election: one replica pushes at a time, in its own namespace only. */
-export function directorSyncLeaseRole(): Obj<k8s.types.input.rbac.v1.Role> {
-  return {
-    metadata: { name: `${DIRECTOR_SYNC}-leader`, namespace: LVS_NAMESPACE, labels },
-    rules: [
-      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
-    ],
-  };
-}
-
-export function directorSyncLeaseRoleBinding(): Obj<k8s.types.input.rbac.v1.RoleBinding> {
-  return {
-    metadata: { name: `${DIRECTOR_SYNC}-leader`, namespace: LVS_NAMESPACE, labels },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${DIRECTOR_SYNC}-leader` },
-    subjects: [{ kind: "ServiceAccount", name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE }],
-  };
-}
-
-const HEALTH_PORT = 8080;
-const METRICS_PORT = 9090;
-
-const syncSelector = { "app.kubernetes.io/name": DIRECTOR_SYNC };
-
-/** One of the two replicas may go at a time: a node drain never stops endpoint updates. */
-export function directorSyncDisruptionBudget(): Obj<k8s.types.input.policy.v1.PodDisruptionBudget> {
-  return {
-    metadata: { name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE, labels },
-    spec: { maxUnavailable: 1, selector: { matchLabels: syncSelector } },
-  };
-}
-
-export function directorSyncDeployment(model: DatacenterModel): Obj<k8s.types.input.apps.v1.Deployment> {
-  const match = syncSelector;
-  return {
-    metadata: { name: DIRECTOR_SYNC, namespace: LVS_NAMESPACE, labels },
-    spec: {
-      // Two replicas, one leader: a lost node does not stop endpoint updates.
-      replicas: 2,
-      selector: { matchLabels: match },
-      template: {
-        metadata: {
-          labels: { ...labels, ...match },
-          annotations: scrapeAnnotations("infra", { job: DIRECTOR_SYNC }),
-        },
-        spec: {
-          serviceAccountName: DIRECTOR_SYNC,
-          priorityClassName: "system-cluster-critical",
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            fsGroup: 65532,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
-          affinity: {
-            // Directors run no calico-node, so no pod network: keep off them.
-            nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [
-                  { matchExpressions: [{ key: labelKeys.function, operator: "NotIn", values: ["lvs"] }] },
-                ],
-              },
-            },
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                { labelSelector: { matchLabels: match }, topologyKey: labelKeys.rack },
-              ],
-            },
-          },
-          containers: [
-            {
-              name: "director-sync",
-              image: imagesFor(model).lvsDirectorSync,
-              args: [
-                `--config=/etc/director-sync/${CONFIG_FILE}`,
-                "--leader-elect=true",
-                `--leader-elect-namespace=${LVS_NAMESPACE}`,
-              ],
-              env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-              ports: [
-                { name: "health", containerPort: HEALTH_PORT, protocol: "TCP" },
-                { name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: "TCP" },
-              ],
-              readinessProbe: httpGetProbe("/readyz", "health", readinessTiming),
-              livenessProbe: httpGetProbe("/healthz", "health", livenessTiming),
-              resources: {
-                requests: { cpu: "50m", memory: "64Mi" },
-                limits: { cpu: "500m", memory: "256Mi" },
-              },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-              },
-              volumeMounts: [
-                { name: "config", mountPath: "/etc/director-sync", readOnly: true },
-                { name: "ssh", mountPath: "/etc/director-sync-ssh", readOnly: true },
-              ],
-            },
-          ],
-          volumes: [
-            { name: "config", configMap: { name: DIRECTOR_SYNC } },
-            // Optional: without a key (hostAccess off) the controller renders and reports, pushes nothing.
-            {
-              name: "ssh",
-              secret: { secretName: DIRECTOR_SYNC_SSH_SECRET, defaultMode: 0o400, optional: true },
-            },
-          ],
-        },
+/**
+ * The agent's kubeconfig. It talks to the masters directly, not through the
+ * API VIP: in `apiServer.mode: lvs` that VIP is served by the very directors
+ * the agent runs on.
+ */
+export function directorAgentKubeconfig(model: DatacenterModel, caCertPem: string, token: string): string {
+  const master = model.masters[0];
+  const server = `https://${master ? master.ip : model.api.host}:${model.api.port}`;
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: model.name,
+        cluster: { server, "certificate-authority-data": Buffer.from(caCertPem).toString("base64") },
       },
-    },
-  };
+    ],
+    users: [{ name: DIRECTOR_AGENT, user: { token } }],
+    contexts: [{ name: DIRECTOR_AGENT, context: { cluster: model.name, user: DIRECTOR_AGENT } }],
+    "current-context": DIRECTOR_AGENT,
+  });
+}
+
+/** The systemd unit that runs the agent on a director. */
+export function directorAgentUnit(model: DatacenterModel): string {
+  const image = imagesFor(model).lvsDirectorSync;
+  const p = directorAgentPaths;
+  return [
+    `# Generated by private-cloud FullnatLVS (${model.name}); do not edit.`,
+    `[Unit]`,
+    `Description=lvs-director-agent: virtual servers follow the pods, VIPs and LIPs stay on this director`,
+    `After=network-online.target bird.service`,
+    `Wants=network-online.target`,
+    ``,
+    `[Service]`,
+    // The binary comes out of the image the platform builds; the agent runs
+    // on the host because it drives the host's ipvsadm, dpip and ip.
+    `ExecStartPre=/bin/sh -c 'c=$(podman create ${image}) && podman cp "$c":${p.imageBinary} ${p.binary}.new && podman rm "$c" >/dev/null && mv ${p.binary}.new ${p.binary}'`,
+    `ExecStart=${p.binary} --config=${p.config} --kubeconfig=${p.kubeconfig}`,
+    // A crash must not leave the director stale for long; the agent resyncs on start.
+    `Restart=always`,
+    `RestartSec=2`,
+    `StateDirectory=lvs-director-agent`,
+    `CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_ADMIN`,
+    `NoNewPrivileges=true`,
+    `ProtectHome=true`,
+    ``,
+    `[Install]`,
+    `WantedBy=multi-user.target`,
+    ``,
+  ].join("\n");
+}
+
+/** The SSH script that installs (or updates) the agent on a director. */
+export function directorAgentInstallScript(
+  model: DatacenterModel,
+  director: string,
+  kubeconfig: string,
+): string {
+  const p = directorAgentPaths;
+  const b64 = (s: string) => shQuote(Buffer.from(s, "utf8").toString("base64"));
+  return [
+    `#!/bin/bash`,
+    `# Generated by private-cloud FullnatLVS for ${director} (${model.name}); do not edit.`,
+    `set -euo pipefail`,
+    `command -v podman >/dev/null 2>&1 || { echo "director ${director}: podman is not installed (expected it to fetch the agent image)" >&2; exit 1; }`,
+    `command -v ipvsadm >/dev/null 2>&1 || { echo "director ${director}: ipvsadm is not installed (expected the ${model.config.lvs?.implementation} ipvsadm)" >&2; exit 1; }`,
+    `sudo install -d -m 0750 ${p.dir} /usr/local/libexec`,
+    `printf '%s' ${b64(`${JSON.stringify(directorAgentConfig(model, director), null, 2)}\n`)} | base64 -d | sudo tee ${p.config} >/dev/null`,
+    `printf '%s' ${b64(kubeconfig)} | base64 -d | sudo install -m 0600 /dev/stdin ${p.kubeconfig}`,
+    `printf '%s' ${b64(directorAgentUnit(model))} | base64 -d | sudo tee ${p.unit} >/dev/null`,
+    `sudo systemctl daemon-reload`,
+    `sudo systemctl enable lvs-director-agent >/dev/null`,
+    // Restart: the agent resyncs from the director's state on start, so a
+    // restart changes nothing on the data plane unless the config did.
+    `sudo systemctl restart lvs-director-agent`,
+    `echo "director ${director}: lvs-director-agent installed"`,
+    ``,
+  ].join("\n");
+}
+
+/** Hostnames of the directors the agent runs on. */
+export function agentDirectors(model: DatacenterModel): string[] {
+  return directorHosts(model).map((h) => h.hostname);
 }

@@ -283,17 +283,31 @@ export function controllerContainer(
       { name: APP_LOG_VOLUME, mountPath: podPaths.logDir },
       { name: DRAIN_VOLUME, mountPath: DRAIN_DIR },
     ],
-    securityContext: {
-      // The image's www-data user; listening on unprivileged ports needs no capability.
-      runAsNonRoot: true,
-      runAsUser: 101,
-      runAsGroup: 82,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: ingressControllerSecurityContext,
   };
 }
+
+/**
+ * The controller container's security context. Upstream's image ships
+ * /nginx-ingress-controller and nginx with the file capability
+ * cap_net_bind_service=+ep. The kernel refuses to exec a binary whose file
+ * capabilities are outside the bounding set ("operation not permitted"), so
+ * with every capability dropped the controller cannot even start
+ * (kubernetes/ingress-nginx#10002, #11331). NET_BIND_SERVICE is added back:
+ * Pod Security `restricted` allows exactly this one, and with
+ * allowPrivilegeEscalation false (no_new_privs) the exec works as well —
+ * measured with podman in tests/images/ingress-capabilities.test.ts. nginx
+ * still listens on unprivileged ports (ports.ts).
+ */
+export const ingressControllerSecurityContext = {
+  // The image's www-data user.
+  runAsNonRoot: true,
+  runAsUser: 101,
+  runAsGroup: 82,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
+  seccompProfile: { type: "RuntimeDefault" as const },
+};
 
 /** Scheduling: ingress machines only, spread over racks (hard) and hosts (soft). */
 export function tierScheduling(

@@ -14,6 +14,7 @@ import type { Host } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { probeFloors, type ProbeTiming } from "../common/probes";
+import { intToIp, parseCidr } from "../../stacks/net";
 
 type Pod = k8s.types.input.core.v1.Pod;
 type Container = k8s.types.input.core.v1.Container;
@@ -30,6 +31,8 @@ export const paths = {
   authenticationConfig: "/etc/kubernetes/authentication-config.yaml",
   controllerManagerKubeconfig: "/etc/kubernetes/controller-manager.conf",
   schedulerKubeconfig: "/etc/kubernetes/scheduler.conf",
+  kubeletConfig: "/var/lib/kubelet/config.yaml",
+  kubeletKubeconfig: "/etc/kubernetes/kubelet.conf",
 } as const;
 
 export const ports = {
@@ -431,6 +434,48 @@ export function auditPolicy(): string {
   });
 }
 
+/** The cluster DNS domain of every kubelet and of CoreDNS: fixed, not a setting (see stacks/schema.ts, KubernetesSection). */
+export const CLUSTER_DOMAIN = "cluster.local";
+
+/** The cluster DNS Service address: the tenth address of the Service range (kubeadm's convention, so CoreDNS manifests need no change). */
+export function clusterDnsIp(model: DatacenterModel): string {
+  const cidr = parseCidr(model.config.network.serviceCidr);
+  return intToIp(cidr.first + 10);
+}
+
+/**
+ * The master's kubelet configuration (the installer writes it; kubelet reads
+ * it at start). Static Pods from paths.manifests are the control plane; the
+ * settings follow CIS 4.2: no anonymous access, webhook authorization, no
+ * read-only port, rotated client and serving certificates, strong ciphers.
+ */
+export function kubeletConfig(model: DatacenterModel): string {
+  return stringify(
+    {
+      apiVersion: "kubelet.config.k8s.io/v1beta1",
+      kind: "KubeletConfiguration",
+      staticPodPath: paths.manifests,
+      cgroupDriver: "systemd",
+      clusterDomain: CLUSTER_DOMAIN,
+      clusterDNS: [clusterDnsIp(model)],
+      authentication: {
+        anonymous: { enabled: false },
+        webhook: { enabled: true },
+        x509: { clientCAFile: `${paths.pki}/ca.crt` },
+      },
+      authorization: { mode: "Webhook" },
+      readOnlyPort: 0,
+      protectKernelDefaults: true,
+      rotateCertificates: true,
+      serverTLSBootstrap: true,
+      tlsMinVersion,
+      tlsCipherSuites: tlsCipherSuites.split(","),
+      failSwapOn: true,
+    },
+    { lineWidth: 0 },
+  );
+}
+
 /** Every file one master needs, by path on the host: static Pods plus the configs they reference. */
 export function masterFiles(ctx: MasterContext): Record<string, string> {
   const yaml = (o: unknown) => stringify(o, { lineWidth: 0 });
@@ -442,5 +487,6 @@ export function masterFiles(ctx: MasterContext): Record<string, string> {
     [paths.encryptionConfig]: encryptionConfig(),
     [paths.authenticationConfig]: authenticationConfig(),
     [paths.auditPolicy]: auditPolicy(),
+    [paths.kubeletConfig]: kubeletConfig(ctx.model),
   };
 }

@@ -1,7 +1,7 @@
 /** The FULLNAT LVS tier: directors, local addresses, and the VIP allocation. */
 import { show } from "../validate";
-import { parseCidr } from "../net";
-import { allocateVips, usableRange, vipAllocationInput } from "../derive/vips";
+import { allocateVips, vipAllocationInput } from "../derive/vips";
+import { lipBlocks } from "../lip-blocks";
 import { needHost } from "./masters";
 import type { CheckContext } from "./context";
 
@@ -26,14 +26,8 @@ export function lvsChecks(ctx: CheckContext): void {
     (i) => `lvs.directors[${i}]`,
     "distinct directors",
   );
-  // FULLNAT rewrites the client address to a LIP; every director needs its
-  // own LIPs (replies must return to the director that holds the
-  // connection), so the ranges are split between them.
-  const lips = lvs.localAddressRanges.reduce((n, t) => n + usableRange(parseCidr(t)).count, 0);
-  if (lips < lvs.directors.length)
-    issues.add(
-      cfgPath("lvs", "localAddressRanges"),
-      `${lips} local address(es) for ${lvs.directors.length} directors (expected at least one per director)`,
-    );
+  // Every director needs its own CIDR-aligned LIP block (stacks/lip-blocks.ts).
+  for (const i of lipBlocks(lvs.localAddressRanges, lvs.directors).issues)
+    issues.add(cfgPath(...i.path), i.message);
   for (const v of allocateVips(vipAllocationInput(cfg)).issues) issues.add(cfgPath(...v.path), v.message);
 }

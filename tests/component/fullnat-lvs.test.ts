@@ -20,7 +20,6 @@ describe("FullnatLVS with host access (dc-a)", () => {
       lvs = new FullnatLVS("dc-a-lvs", {
         model: modelOf(fixture("dc-a")),
         sshPrivateKey: pulumi.secret("KEY"),
-        directorSyncSshPrivateKey: pulumi.secret("SYNC-KEY"),
       });
     });
   });
@@ -34,7 +33,7 @@ describe("FullnatLVS with host access (dc-a)", () => {
   });
 
   it("pushes each director's configs over SSH as the configured user", async () => {
-    const pushes = byType(records, "command:remote:Command");
+    const pushes = byType(records, "command:remote:Command").filter((p) => !p.name.endsWith("-agent"));
     expect(pushes.map((p) => p.name)).toEqual([
       "dc-a-lvs-dca-a1r01-03",
       "dc-a-lvs-dca-a1r01-04",
@@ -48,62 +47,54 @@ describe("FullnatLVS with host access (dc-a)", () => {
     expect(lvs?.pushes).toHaveLength(4);
   });
 
-  it("creates lvs-system as a privileged namespace with the director-sync in it", () => {
+  it("installs one lvs-director-agent per director, after that director's config", () => {
+    const installs = byType(records, "command:remote:Command").filter((p) => p.name.endsWith("-agent"));
+    expect(installs.map((p) => p.name)).toEqual([
+      "dc-a-lvs-dca-a1r01-03-agent",
+      "dc-a-lvs-dca-a1r01-04-agent",
+      "dc-a-lvs-dca-a2r01-02-agent",
+      "dc-a-lvs-dca-a2r01-03-agent",
+    ]);
+    expect(installs[0].dependsOn).toContain(named(records, "dc-a-lvs-dca-a1r01-03").urn);
+    expect(lvs?.agentInstalls).toHaveLength(4);
+  });
+
+  it("creates lvs-system with no in-cluster director-sync Deployment (the agents run on the directors)", () => {
     const ns = named(records, "dc-a-lvs-ns");
     expect(ns.inputs.metadata.name).toBe("lvs-system");
-    expect(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
-    const dep = named(records, "dc-a-lvs-lvs-director-sync");
-    expect(dep.inputs.metadata.namespace).toBe("lvs-system");
-    expect(dep.dependsOn).toContain(named(records, "dc-a-lvs-sync-config").urn);
-    expect(dep.dependsOn).toContain(named(records, "dc-a-lvs-sync-ssh").urn);
+    expect(byType(records, "kubernetes:apps/v1:Deployment")).toEqual([]);
+    expect(byType(records, "kubernetes:policy/v1:PodDisruptionBudget")).toEqual([]);
   });
 
-  it("lets a drain take at most one director-sync replica", () => {
-    const pdb = byType(records, "kubernetes:policy/v1:PodDisruptionBudget");
-    expect(pdb.map((p) => [p.name, p.inputs.spec])).toEqual([
-      [
-        "dc-a-lvs-lvs-director-sync-pdb",
-        { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "lvs-director-sync" } } },
-      ],
-    ]);
+  it("gives the agents a ServiceAccount token of their own", () => {
+    const token = named(records, "dc-a-lvs-agent-token");
+    expect(token.inputs.type).toBe("kubernetes.io/service-account-token");
+    expect(token.inputs.metadata.annotations["kubernetes.io/service-account.name"]).toBe(
+      "lvs-director-agent",
+    );
   });
 
-  it("lets director-sync read Services and EndpointSlices, nothing more", () => {
-    const role = named(records, "dc-a-lvs-sync-role");
+  it("lets the agent read Services and EndpointSlices and create Events, nothing more", () => {
+    const role = named(records, "dc-a-lvs-agent-role");
     const verbs = role.inputs.rules.flatMap((r: { resources: string[]; verbs: string[] }) =>
       r.resources.flatMap((res) => r.verbs.map((v) => `${res}:${v}`)),
     );
-    expect(verbs).toEqual(
-      expect.arrayContaining([
+    expect(verbs.sort()).toEqual(
+      [
+        "services:get",
         "services:list",
         "services:watch",
+        "endpointslices:get",
         "endpointslices:list",
         "endpointslices:watch",
-      ]),
+        "events:create",
+        "events:patch",
+      ].sort(),
     );
-    expect(
-      verbs.filter((v: string) => /^(services|endpointslices):(create|update|patch|delete)$/.test(v)),
-    ).toEqual([]);
-  });
-
-  it("publishes the contract with every business VIP", () => {
-    const cm = named(records, "dc-a-lvs-sync-config");
-    const contract = JSON.parse(cm.inputs.data["config.json"]);
-    expect(contract.vips.map((v: { vip: string }) => v.vip)).toEqual([
-      "10.250.16.214",
-      "10.250.16.119",
-      "10.250.16.224",
-    ]);
   });
 
   it("announces the API VIP with the business VIPs", () => {
     expect(lvs?.announcedVips).toContain("10.250.16.10");
-  });
-
-  it("keeps the director-sync key secret", async () => {
-    const secret = named(records, "dc-a-lvs-sync-ssh");
-    expect(isSecret(secret.inputs.stringData)).toBe(true);
-    expect(unwrap(secret.inputs.stringData).id).toBe("SYNC-KEY");
   });
 });
 
@@ -119,7 +110,7 @@ describe("FullnatLVS without host access (simulated datacenter)", () => {
       kubeconfigPath: ".sim/kubeconfig",
     };
     records = await runMocked(() => {
-      lvs = new FullnatLVS("sim-lvs", { model: modelOf(f), directorSyncSshPrivateKey: "ignored" });
+      lvs = new FullnatLVS("sim-lvs", { model: modelOf(f) });
     });
   });
 
@@ -129,9 +120,8 @@ describe("FullnatLVS without host access (simulated datacenter)", () => {
     expect(String(said[0][0])).toContain("simulated datacenter: no real hosts");
   });
 
-  it("creates no remote command and no SSH secret", () => {
+  it("creates no remote command", () => {
     expect(byType(records, "command:remote:Command")).toEqual([]);
-    expect(records.find((r) => r.name === "sim-lvs-sync-ssh")).toBeUndefined();
   });
 
   it("still renders every director's configs as outputs", () => {
@@ -139,8 +129,9 @@ describe("FullnatLVS without host access (simulated datacenter)", () => {
     expect(lvs?.directorConfigs["dcc-c1r01-03"].keepalived).toContain("lb_kind FNAT");
   });
 
-  it("still deploys the in-cluster side", () => {
-    expect(named(records, "sim-lvs-lvs-director-sync").inputs.spec.replicas).toBe(2);
+  it("still creates the agents' identity, and renders their unit", () => {
+    expect(named(records, "sim-lvs-agent-sa").inputs.metadata.name).toBe("lvs-director-agent");
+    expect(lvs?.agentUnit).toContain("ExecStart=/usr/local/libexec/lvs-director-agent");
   });
 });
 

@@ -4,7 +4,7 @@ import { container, nginxTier } from "./fixtures";
 
 const policy = imagePinning();
 const C = "Deployment ingress-shop/nginx container controller";
-const PATTERN = "^registry\\.[a-z0-9-]+\\.cloud\\.internal(:[0-9]+)?(/|$)";
+const PATTERN = "^(registry\\.[a-z0-9-]+\\.cloud\\.internal|127\\.0\\.0\\.1)(:[0-9]+)?(/|$)";
 
 function withImage(image: string | undefined): Res[] {
   const rs = nginxTier();
@@ -53,7 +53,14 @@ describe("image-pinning", () => {
     "registry.dc-b.cloud.internal:5000/k8s/etcd:3.6.5-0",
     "registry.dc-a.cloud.internal/x/y@sha256:0123456789abcdef",
     "registry.dc-a.cloud.internal/x/y:latest@sha256:0123456789abcdef",
+    // The simulated datacenter's registry (scripts/sim.sh) with an image of ours pinned by digest.
+    "127.0.0.1:16405/private-cloud/network-check:v1.4.2@sha256:0123456789abcdef",
   ])("accepts %s", async (image) => expect(await messages(policy, withImage(image))).toEqual([]));
+
+  it.each(["127.0.0.2:5000/x/y:1", "127.0.0.1.example.com/x/y:1"])(
+    "refuses %s (only loopback itself)",
+    async (image) => expect(await messages(policy, withImage(image))).toHaveLength(1),
+  );
 
   it("takes the mirror from config", async () => {
     expect(await messages(policy, nginxTier(), { registryPattern: "^registry\\.dc-b\\." })).toHaveLength(2);

@@ -14,10 +14,9 @@ import {
 } from "../../components/fullnat-lvs/directors";
 import { directorApplyScript, directorFiles } from "../../components/fullnat-lvs/apply";
 import { lvsDashboard, lvsRuleGroups, lvsScrapeConfigs } from "../../components/fullnat-lvs/monitoring";
-import { directorSyncContract, directorSyncDeployment } from "../../components/fullnat-lvs/sync";
+import { directorAgentConfig, directorAgentUnit } from "../../components/fullnat-lvs/sync";
 import { vipAssignments } from "../../components/fullnat-lvs/vips";
 import { ruleFile } from "../../components/common/alerts";
-import { probeFloors } from "../../components/common/probes";
 import { fixture, modelOf } from "../helpers/config";
 import { describeWithTool, runTool } from "../helpers/tools";
 
@@ -41,16 +40,16 @@ describe.each(["dc-a", "dc-b", "dc-c"])("lipAssignments(%s)", (stack) => {
   });
 });
 
-describe("lipAssignments splits dc-a's /24 over four directors", () => {
+describe("lipAssignments splits dc-a's /24 into one CIDR-aligned /26 per director", () => {
   const lips = lipAssignments(modelOf(fixture("dc-a")));
   it.each([
-    ["dca-a1r01-03", "10.251.16.1", "10.251.16.63"],
-    ["dca-a1r01-04", "10.251.16.64", "10.251.16.126"],
-    ["dca-a2r01-02", "10.251.16.127", "10.251.16.189"],
-    ["dca-a2r01-03", "10.251.16.190", "10.251.16.252"],
+    ["dca-a1r01-03", "10.251.16.1", "10.251.16.62"],
+    ["dca-a1r01-04", "10.251.16.65", "10.251.16.126"],
+    ["dca-a2r01-02", "10.251.16.129", "10.251.16.190"],
+    ["dca-a2r01-03", "10.251.16.193", "10.251.16.254"],
   ])("%s: %s … %s", (director, first, last) => {
     const l = lips.get(director) as string[];
-    expect([l[0], l[l.length - 1], l.length]).toEqual([first, last, 63]);
+    expect([l[0], l[l.length - 1], l.length]).toEqual([first, last, 62]);
   });
 });
 
@@ -102,9 +101,10 @@ describe("keepalived config, DPVS dialect (dc-c)", () => {
     const end = lines.indexOf("}", start);
     expect(start).toBeGreaterThan(0);
     const entries = lines.slice(start + 1, end);
-    expect(entries).toHaveLength(31);
+    // Its /27 block (172.19.251.0/27) without network and broadcast.
+    expect(entries).toHaveLength(30);
     expect(entries[0]).toBe("    172.19.251.1 dpdk0");
-    expect(entries[30]).toBe("    172.19.251.31 dpdk0");
+    expect(entries[29]).toBe("    172.19.251.30 dpdk0");
   });
 
   it("serves the API VIP in FULLNAT mode over every master", () => {
@@ -124,8 +124,8 @@ describe("keepalived config, DPVS dialect (dc-c)", () => {
     );
   });
 
-  it("includes the virtual servers director-sync writes", () => {
-    expect(lines).toContain("include /etc/keepalived/services.d/*.conf");
+  it("holds no business virtual servers (lvs-director-agent applies those)", () => {
+    expect(lines.filter((l) => l.startsWith("include"))).toEqual([]);
   });
 });
 
@@ -136,7 +136,7 @@ describe("keepalived config, Alibaba dialect", () => {
   const text = keepalivedConfig(model, "dcc-c1r01-04");
 
   it("lists LIPs without a port and retries with nb_get_retry", () => {
-    expect(text).toContain("local_address_group laddr_dcc_c1r01_04 {\n    172.19.251.32\n");
+    expect(text).toContain("local_address_group laddr_dcc_c1r01_04 {\n    172.19.251.33\n");
     expect(text).toContain("            nb_get_retry 2\n");
     expect(text).not.toContain("nb_sock_retry");
     expect(vipInterface(model)).toBe("lo");
@@ -256,36 +256,69 @@ describeWithTool("shellcheck", "director apply script", () => {
   });
 });
 
-describe("director-sync", () => {
+describe("lvs-director-agent config", () => {
   const model = modelOf(fixture("dc-a"));
+  const c = directorAgentConfig(model, "dca-a1r01-04") as {
+    version: number;
+    vips: { business: string; vip: string }[];
+    lipBlock: string;
+    lips: string[];
+    staticVips: string[];
+  };
 
-  it("is told every VIP it may use, per business", () => {
-    const c = directorSyncContract(model) as { vips: { business: string; vip: string }[]; version: number };
-    expect(c.version).toBe(1);
+  it("is told every VIP it may use, per business, and the API VIP it must keep announced", () => {
+    expect(c.version).toBe(2);
     expect(c.vips.map((v) => [v.business, v.vip])).toEqual([
       ["shop", "10.250.16.214"],
       ["account", "10.250.16.119"],
       ["push", "10.250.16.224"],
     ]);
+    expect(c.staticVips).toEqual(["10.250.16.10"]);
   });
 
-  it("stays off the directors (they have no pod network)", () => {
-    expect(JSON.stringify(directorSyncDeployment(model))).toContain(
-      '"key":"cmdb.private-cloud.io/function","operator":"NotIn","values":["lvs"]',
-    );
+  it("gets its own CIDR-aligned LIP block", () => {
+    expect(c.lipBlock).toBe("10.251.16.64/26");
+    expect([c.lips[0], c.lips[c.lips.length - 1], c.lips.length]).toEqual([
+      "10.251.16.65",
+      "10.251.16.126",
+      62,
+    ]);
   });
 
-  it("runs two replicas on different racks with probes above the floor", () => {
-    const d = directorSyncDeployment(model) as unknown as {
-      spec: {
-        replicas: number;
-        template: { spec: { containers: { readinessProbe: { timeoutSeconds: number } }[] } };
-      };
-    };
-    expect(d.spec.replicas).toBe(2);
-    expect(d.spec.template.spec.containers[0].readinessProbe.timeoutSeconds).toBeGreaterThanOrEqual(
-      probeFloors.minTimeoutSeconds,
-    );
+  it("runs from a systemd unit that restarts it", () => {
+    const unit = directorAgentUnit(model);
+    expect(unit).toContain("--config=/etc/lvs-director-agent/config.json");
+    expect(unit).toContain("Restart=always");
+  });
+});
+
+describeWithTool("lvs-director-agent", "lvs-director-agent reads the config FullnatLVS renders", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lvs-agent-config-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const cases: [string, string, string][] = [];
+  for (const stack of ["dc-a", "dc-b", "dc-c"])
+    for (const impl of ["dpvs", "alibaba"]) cases.push([stack, impl, `${stack}/${impl}`]);
+  it.each(cases)("%s (%s)", (stack, impl) => {
+    const f = fixture(stack);
+    (f.raw as Raw).lvs.implementation = impl;
+    const model = modelOf(f);
+    for (const d of model.config.lvs?.directors ?? []) {
+      const file = path.join(dir, `${stack}-${impl}-${d}.json`);
+      fs.writeFileSync(file, JSON.stringify(directorAgentConfig(model, d)));
+      const r = runTool("lvs-director-agent", ["--check-config", `--config=${file}`]);
+      expect(r.output).toContain("config ok");
+      expect(r.status).toBe(0);
+    }
+  });
+
+  it("refuses a config with an unknown field, naming it", () => {
+    const file = path.join(dir, "bad.json");
+    const model = modelOf(fixture("dc-c"));
+    const d = model.config.lvs?.directors[0] as string;
+    fs.writeFileSync(file, JSON.stringify({ ...directorAgentConfig(model, d), lipRange: "x" }));
+    const r = runTool("lvs-director-agent", ["--check-config", `--config=${file}`]);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain("lipRange");
   });
 });
 

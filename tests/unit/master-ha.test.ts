@@ -178,7 +178,7 @@ describe("host config files", () => {
     expect(rules.at(-1)).toEqual({ level: "Metadata" });
   });
 
-  it("puts four static Pods and three configs on each master", () => {
+  it("puts four static Pods, three configs and kubelet's config on each master", () => {
     expect(Object.keys(masterFiles(ctx)).sort()).toEqual([
       "/etc/kubernetes/audit-policy.yaml",
       "/etc/kubernetes/authentication-config.yaml",
@@ -187,6 +187,7 @@ describe("host config files", () => {
       "/etc/kubernetes/manifests/kube-apiserver.yaml",
       "/etc/kubernetes/manifests/kube-controller-manager.yaml",
       "/etc/kubernetes/manifests/kube-scheduler.yaml",
+      "/var/lib/kubelet/config.yaml",
     ]);
   });
 });
