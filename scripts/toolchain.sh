@@ -108,6 +108,9 @@ debian_tools() {
     "shellcheck:shellcheck"
     "bird:bird2"
     "openssl:openssl"
+    # npm run bench:nginx: the load generator and the chart it draws.
+    "wrk:wrk"
+    "gnuplot:gnuplot-nox"
   )
   local -a missing=()
   local entry cmd pkg
