@@ -2,17 +2,22 @@
 # Records the previews tests/ci/preview-comment.test.ts renders, from the real
 # pulumi CLI on a simulated datacenter of its own:
 #   clean/          sim from empty: creates only, no policy finding
-#   replace-delete/ sim after `up`, with the business renamed (its tier is
-#                   deleted and created anew) and the Elasticsearch data
-#                   volume size changed (StatefulSet replaced: its claim
-#                   templates are immutable)
+#   replace-delete/ sim after `up`, with the business renamed: its tier is
+#                   deleted and created anew, Grafana's dashboard ConfigMap
+#                   replaced
+#   preview-error/  the same plus the Elasticsearch data volume resized: the
+#                   StatefulSet must be replaced (its claim templates are
+#                   immutable) and the API server refuses the replacement's
+#                   dry-run while the old one exists, so the preview fails
 #   violations/     the hand-written bad tier (tests/e2e/fixtures/bad-tier):
 #                   mandatory policy violations, the preview fails
+# The state lives in the S3-compatible backend (scripts/state-backend.sh), as
+# in the pipeline, and the preview command is the workflow's.
 # Each directory holds what the pipeline records per datacenter:
-# <stack>.preview.json, <stack>.events.jsonl, <stack>.exit. To keep the
+# <stack>.events.jsonl (the streamed preview) and <stack>.exit. To keep the
 # fixtures small, the resources' old/new state payloads (which the comment
-# does not read) are dropped from the JSON, and the event log keeps only the
-# policy, summary and diagnostic events.
+# does not read) are dropped, and only step, policy, summary and diagnostic
+# events are kept.
 #
 #   PRIVATE_CLOUD_SIM_PORT_BASE=22400 bash scripts/record-previews.sh
 set -euo pipefail
@@ -24,9 +29,7 @@ out="$repo/tests/ci/fixtures/previews"
 work=$(mktemp -d "${TMPDIR:-/tmp}/pc-record.XXXXXX")
 export PRIVATE_CLOUD_SIM_DIR="$work/sim"
 export PRIVATE_CLOUD_KUBECONFIG="$work/sim/kubeconfig"
-export PULUMI_BACKEND_URL="file://$work/state"
 export PULUMI_CONFIG_PASSPHRASE=private-cloud-local-only
-mkdir -p "$work/state"
 cp Pulumi.sim.yaml "$work/Pulumi.sim.yaml.orig"
 cleanup() {
   cp "$work/Pulumi.sim.yaml.orig" Pulumi.sim.yaml
@@ -42,23 +45,35 @@ record() {
   shift 2
   mkdir -p "$out/$dir"
   local rc=0
-  pulumi preview --stack "$stack" --policy-pack "$repo/policy" --non-interactive --json \
-    --event-log "$work/events.jsonl" "$@" > "$work/preview.json" 2> "$work/stderr" || rc=$?
+  PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack "$stack" --policy-pack "$repo/policy" \
+    --non-interactive --color never --json "$@" > "$work/events.jsonl" 2> "$work/stderr" || rc=$?
   echo "$rc" > "$out/$dir/$stack.exit"
+  if [ ! -s "$work/events.jsonl" ]; then
+    echo "pulumi preview of $stack printed no JSON (exit $rc):" >&2
+    tail -n 40 "$work/stderr" >&2
+    return 1
+  fi
   node -e '
     const fs = require("fs");
-    const [json, events, outJson, outEvents] = process.argv.slice(1);
-    const d = JSON.parse(fs.readFileSync(json, "utf8"));
-    for (const s of d.steps ?? []) { delete s.oldState; delete s.newState; }
-    delete d.config;
-    fs.writeFileSync(outJson, JSON.stringify(d, null, 2) + "\n");
-    const keep = fs.readFileSync(events, "utf8").split("\n").filter((l) => /"(policyEvent|summaryEvent|diagnosticEvent)"/.test(l));
+    const [events, outEvents] = process.argv.slice(1);
+    const keep = [];
+    for (const line of fs.readFileSync(events, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const e = JSON.parse(line);
+      if (e.resourcePreEvent) {
+        const m = e.resourcePreEvent.metadata;
+        delete m.old; delete m.new;
+      }
+      if (e.resourcePreEvent || e.policyEvent || e.summaryEvent || (e.diagnosticEvent && !e.diagnosticEvent.ephemeral)) keep.push(JSON.stringify(e));
+    }
     fs.writeFileSync(outEvents, keep.join("\n") + "\n");
-  ' "$work/preview.json" "$work/events.jsonl" "$out/$dir/$stack.preview.json" "$out/$dir/$stack.events.jsonl"
+  ' "$work/events.jsonl" "$out/$dir/$stack.events.jsonl"
   echo "recorded $dir/$stack (exit $rc)"
 }
 
 bash scripts/sim.sh up
+bash scripts/state-backend.sh up
+eval "$(bash scripts/state-backend.sh env)"
 pulumi stack init sim --secrets-provider passphrase --non-interactive
 record clean sim
 pulumi up --yes --skip-preview --stack sim --policy-pack policy --non-interactive > "$work/up.log"
@@ -68,14 +83,21 @@ node -e '
   const { parseDocument } = require("yaml");
   const doc = parseDocument(fs.readFileSync("Pulumi.sim.yaml", "utf8"));
   doc.setIn(["config", "private-cloud:businesses", 0, "name"], "shop2");
-  doc.setIn(["config", "private-cloud:logging", "dataStorageGiB"], 30);
   fs.writeFileSync("Pulumi.sim.yaml", doc.toString());
 '
 record replace-delete sim
+node -e '
+  const fs = require("fs");
+  const { parseDocument } = require("yaml");
+  const doc = parseDocument(fs.readFileSync("Pulumi.sim.yaml", "utf8"));
+  doc.setIn(["config", "private-cloud:logging", "dataStorageGiB"], 30);
+  fs.writeFileSync("Pulumi.sim.yaml", doc.toString());
+'
+record preview-error sim
 
 (
   cd tests/e2e/fixtures/bad-tier
   pulumi stack init bad --secrets-provider passphrase --non-interactive > /dev/null
   record violations bad
-  pulumi stack rm bad --yes --force --non-interactive > /dev/null
+  pulumi stack rm bad --yes --force --preserve-config --non-interactive > /dev/null
 )

@@ -2,11 +2,13 @@
  * The pull-request comment of the PR-preview pipeline (ci-templates/), built
  * from what `pulumi preview --policy-pack policy` leaves per datacenter:
  *
- * - `<stack>.preview.json`: stdout of `pulumi preview --json` (the preview
- *   digest: steps, change summary, diagnostics);
- * - `<stack>.events.jsonl`: the `--event-log` file. The digest drops policy
- *   events (pkg/backend/display/json.go: "we don't handle policy events in
- *   JSON serialization"), so violations are read from the engine's events;
+ * - `<stack>.events.jsonl`: stdout of `pulumi preview --json` with
+ *   PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true: the engine's events, one JSON
+ *   object a line (steps, policy violations, diagnostics, the summary). The
+ *   default `--json` output, a digest, drops policy events
+ *   (pkg/backend/display/json.go: "we don't handle policy events in JSON
+ *   serialization"), and `--event-log` is a debug-only flag on `preview`;
+ * - `<stack>.preview.json` (optional): the digest form, read when present;
  * - `<stack>.exit`: the CLI's exit code (a preview can fail before it prints
  *   any JSON: a config error, a program exception).
  *
@@ -79,7 +81,9 @@ export function policyViolationsFromEventLog(text: string): PolicyViolation[] {
       policyName: String(p.policyName ?? ""),
       policyPackName: String(p.policyPackName ?? ""),
       enforcementLevel: String(p.enforcementLevel ?? ""),
-      message: String(p.message ?? "").trim(),
+      message: String(p.message ?? "")
+        .replace(/<\{%[^%]*%\}>/g, "")
+        .trim(),
       excepted: Array.isArray(p.exceptions) && p.exceptions.length > 0,
     };
     const key = JSON.stringify(v);
@@ -89,6 +93,63 @@ export function policyViolationsFromEventLog(text: string): PolicyViolation[] {
     }
   }
   return out;
+}
+
+/**
+ * The digest's content rebuilt from the streamed engine events: one step per
+ * resourcePreEvent, the summary's resource changes, the diagnostics.
+ */
+export function digestFromEventLog(text: string): PreviewDigest | undefined {
+  const steps: DigestStep[] = [];
+  const diagnostics: { urn?: string; message: string; severity: string }[] = [];
+  let changeSummary: Record<string, number> | undefined;
+  let any = false;
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    let ev: {
+      resourcePreEvent?: {
+        metadata?: {
+          op: string;
+          urn: string;
+          keys?: string[];
+          diffs?: string[];
+          detailedDiff?: Record<string, { kind: string }> | null;
+        };
+      };
+      diagnosticEvent?: {
+        urn?: string;
+        message?: string;
+        prefix?: string;
+        severity?: string;
+        ephemeral?: boolean;
+      };
+      summaryEvent?: { resourceChanges?: Record<string, number> };
+    };
+    try {
+      ev = JSON.parse(line) as typeof ev;
+    } catch {
+      continue;
+    }
+    any = true;
+    const m = ev.resourcePreEvent?.metadata;
+    if (m)
+      steps.push({
+        op: m.op,
+        urn: m.urn,
+        replaceReasons: m.keys,
+        diffReasons: m.diffs,
+        detailedDiff: m.detailedDiff ?? undefined,
+      });
+    const d = ev.diagnosticEvent;
+    if (d && !d.ephemeral && d.severity !== "debug")
+      diagnostics.push({
+        urn: d.urn,
+        message: `${d.prefix ?? ""}${d.message ?? ""}`,
+        severity: d.severity ?? "info",
+      });
+    if (ev.summaryEvent) changeSummary = ev.summaryEvent.resourceChanges;
+  }
+  return any ? { steps, diagnostics, changeSummary } : undefined;
 }
 
 /** Parses the digest; undefined when the preview printed none (it failed first). */
@@ -355,7 +416,7 @@ export function readPreviews(
     return {
       stack,
       exitCode: Number.isInteger(exitCode) ? exitCode : 1,
-      digest: parseDigest(json ?? ""),
+      digest: parseDigest(json ?? "") ?? digestFromEventLog(events ?? ""),
       violations: policyViolationsFromEventLog(events ?? ""),
       stderrTail: stderr ? stderr.split("\n").slice(-30).join("\n") : undefined,
     };

@@ -56,14 +56,17 @@ describe("what the GitHub workflows promise", () => {
   const preview = load(workflows[0]);
   const up = load(workflows[1]);
 
-  it("previews every datacenter in parallel with the policy pack, recording JSON and the event log", () => {
+  it("previews every datacenter in parallel with the policy pack, recording the streamed JSON", () => {
     expect(preview.on.pull_request).toBeDefined();
     const job = preview.jobs.preview;
     expect(job.strategy["fail-fast"]).toBe(false);
     expect(job.strategy.matrix.stack).toContain('["dc-a","dc-b","dc-c"]');
     const script = job.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
-    expect(script).toMatch(/pulumi preview --stack "\$STACK" --policy-pack policy --non-interactive --json/);
-    expect(script).toContain("--event-log");
+    // Streamed JSON: the only form of `preview --json` that carries policy violations.
+    expect(script).toMatch(
+      /PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack "\$STACK" --policy-pack policy/,
+    );
+    expect(script).toMatch(/--json > "previews\/\$STACK\.events\.jsonl"/);
   });
 
   it("comments once (the marker-updating script) and fails on a blocked preview", () => {
