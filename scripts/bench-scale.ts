@@ -147,7 +147,7 @@ function objectsFromState(exported: string): { yaml: string; count: number; daem
       metadata?: unknown;
     };
     if (!apiVersion || !kind || !metadata) continue;
-    objects.push(r.inputs);
+    objects.push(kind === "Secret" ? secretForKubectl(r.inputs) : r.inputs);
   }
   // CRDs first, namespaces next, as an ordered apply needs them.
   const rank = (o: Record<string, unknown>) =>
@@ -158,6 +158,25 @@ function objectsFromState(exported: string): { yaml: string; count: number; daem
     count: objects.length,
     daemonSets: objects.filter((o) => o.kind === "DaemonSet").length,
   };
+}
+
+/**
+ * A Secret as kubectl sends it. The kubernetes provider keeps what the
+ * program gave: `data` values the program did not base64-encode go to
+ * `stringData`, where the API server takes plain text.
+ */
+function secretForKubectl(inputs: Record<string, unknown>): Record<string, unknown> {
+  const data = (inputs.data ?? {}) as Record<string, string>;
+  const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
+  const keep: Record<string, string> = {};
+  const plain: Record<string, string> = { ...((inputs.stringData ?? {}) as Record<string, string>) };
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v === "string" && v.length % 4 === 0 && base64.test(v)) keep[k] = v;
+    else plain[k] = String(v);
+  }
+  const out: Record<string, unknown> = { ...inputs, data: keep };
+  if (Object.keys(plain).length) out.stringData = plain;
+  return out;
 }
 
 function resourceCount(stdout: string): number | undefined {
