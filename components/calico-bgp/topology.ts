@@ -182,10 +182,7 @@ export interface IpamHeadroom {
  * blocks >= nodes × ceil(MAX_PODS_PER_NODE / block size) is the target.
  */
 export function ipamHeadroom(model: DatacenterModel): IpamHeadroom[] {
-  const { pools } = carvePools(
-    model.config.bgp.ipPools,
-    model.racks.map((r) => r.name),
-  );
+  const pools = model.ipPools;
   return pools.map((p) => {
     const nodes = model.inventory.hosts.filter((h) => !p.racks || p.racks.includes(h.rack)).length;
     const prefix = Number(p.cidr.split("/")[1]);

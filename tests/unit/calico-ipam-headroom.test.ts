@@ -27,13 +27,7 @@ describe("ipamHeadroom", () => {
     const model = modelOf(f);
     const whole = ipamHeadroom({
       ...model,
-      config: {
-        ...model.config,
-        bgp: {
-          ...model.config.bgp,
-          ipPools: [{ name: "pods", cidr: "10.208.0.0/16", blockSize: 26, natOutgoing: false }],
-        },
-      },
+      ipPools: [{ name: "pods", cidr: "10.208.0.0/16", blockSize: 26, natOutgoing: false }],
       inventory: {
         ...model.inventory,
         hosts: Array.from({ length: 1000 }, (_, i) => ({ ...model.inventory.hosts[0], hostname: `h${i}` })),
