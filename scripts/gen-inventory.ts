@@ -9,6 +9,41 @@ import * as fs from "fs";
 import * as path from "path";
 import { generateInventory, inventoryYaml, type RackSpec } from "../stacks/inventory";
 
+/**
+ * sim-1k: the 1,000-node simulated datacenter (`npm run sim:up -- --nodes 1000`,
+ * stack `sim-1k`). 40 racks of 25 machines in two rooms, like a large site:
+ * the control plane, LVS directors, ingress, monitoring and logging machines
+ * spread over both rooms (one failed room leaves each function running), web
+ * machines filling the rest. Subnets are /26 (62 addresses for 25 hosts and the
+ * switches).
+ */
+export function sim1kLayout(): RackSpec[] {
+  const racks: RackSpec[] = [];
+  const special: Record<number, RackSpec["hosts"]> = {
+    0: { master: 1, lvs: 2, ingress: 4 },
+    1: { master: 1, lvs: 2, ingress: 4 },
+    2: { master: 1, monitoring: 3 },
+    3: { monitoring: 3 },
+    4: { logging: 4 },
+    5: { logging: 4 },
+    6: { ingress: 2 },
+    7: { ingress: 2 },
+  };
+  for (let i = 0; i < 40; i++) {
+    const room = i % 2 === 0 ? "k1" : "k2";
+    const hosts: RackSpec["hosts"] = { ...(special[i] ?? {}) };
+    const used = Object.values(hosts).reduce((a, b) => a + (b ?? 0), 0);
+    hosts.web = 25 - used;
+    racks.push({
+      name: `${room}r${String(Math.floor(i / 2) + 1).padStart(2, "0")}`,
+      room,
+      subnet: `10.201.${i}.0/26`,
+      hosts,
+    });
+  }
+  return racks;
+}
+
 export const layouts: Record<string, RackSpec[]> = {
   // dc-a: the largest site, two rooms of four racks, five masters.
   "dc-a": [
@@ -38,6 +73,7 @@ export const layouts: Record<string, RackSpec[]> = {
     { name: "s2r01", room: "s2", subnet: "10.200.2.0/26", hosts: { master: 1, lvs: 1, ingress: 2, web: 2 } },
     { name: "s2r02", room: "s2", subnet: "10.200.2.64/26", hosts: { monitoring: 1, logging: 1, web: 2 } },
   ],
+  "sim-1k": sim1kLayout(),
   // dc-c: the small site, two racks a room.
   "dc-c": [
     { name: "c1r01", room: "c1", subnet: "172.18.1.0/26", hosts: { master: 2, lvs: 2, web: 6 } },

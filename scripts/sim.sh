@@ -4,6 +4,7 @@
 # loopback, with the hosts of inventory/sim.yaml registered as kwok nodes.
 #
 #   bash scripts/sim.sh up       start (or report the running one); idempotent
+#   bash scripts/sim.sh up --nodes 1000   the 1,000-node datacenter (stack sim-1k)
 #   bash scripts/sim.sh down     stop everything and remove all its files
 #   bash scripts/sim.sh status   what is running
 #
@@ -16,6 +17,26 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$repo/scripts/env.sh"
 sim="${PRIVATE_CLOUD_SIM_DIR:-$repo/.sim}"
 stack_file="$repo/Pulumi.sim.yaml"
+# --nodes N (after `up`) picks the simulated datacenter of that size: 22 is
+# `sim` (inventory/sim.yaml), 1000 is `sim-1k` (inventory/sim-1k.yaml, from
+# scripts/gen-inventory.ts). PRIVATE_CLOUD_SIM_STACK names the stack directly.
+sim_stack_for_nodes() {
+  case "$1" in
+    22) echo sim ;;
+    1000) echo sim-1k ;;
+    *)
+      echo "[sim] error: --nodes $1 is not a simulated datacenter size (expected 22 (stack sim) or 1000 (stack sim-1k))" >&2
+      return 1
+      ;;
+  esac
+}
+if [ "${1:-}" = up ] && [ "${2:-}" = --nodes ]; then
+  PRIVATE_CLOUD_SIM_STACK=$(sim_stack_for_nodes "${3:-}") || exit 2
+fi
+if [ -n "${PRIVATE_CLOUD_SIM_STACK:-}" ]; then
+  stack_file="$repo/Pulumi.$PRIVATE_CLOUD_SIM_STACK.yaml"
+  [ -f "$stack_file" ] || { echo "[sim] error: PRIVATE_CLOUD_SIM_STACK=$PRIVATE_CLOUD_SIM_STACK: $stack_file does not exist" >&2; exit 2; }
+fi
 
 # Loopback ports, away from the defaults a developer's own cluster may use;
 # PRIVATE_CLOUD_SIM_PORT_BASE moves them all (the end-to-end tests run their
@@ -143,6 +164,14 @@ CONFIG
   wait_for registry 30 curl -fsS "http://127.0.0.1:$registry_port/v2/"
 }
 
+# One list instead of `kubectl wait --all`, which checks node by node and, at
+# 1,000 nodes on a busy machine, cannot finish within any short timeout.
+all_nodes_ready() {
+  local out
+  out=$(kubectl --kubeconfig "$sim/kubeconfig" get nodes --no-headers) || return 1
+  [ -n "$out" ] && ! awk '$2 != "Ready" { bad = 1 } END { exit !bad }' <<< "$out"
+}
+
 up() {
   local t0=$SECONDS
   need_tools
@@ -181,10 +210,13 @@ up() {
   wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$cm_port/healthz"
   wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$scheduler_port/healthz"
 
-  log "registering the nodes of inventory/sim.yaml and the local volumes"
+  log "registering the nodes of $(basename "$stack_file")'s inventory and the local volumes"
   (cd "$repo" && npx ts-node --transpile-only scripts/sim-nodes.ts "$stack_file") |
     kubectl --kubeconfig "$sim/kubeconfig" apply --server-side --force-conflicts -f - > "$sim/logs/nodes-apply.log"
-  wait_for "every node" 120 kubectl --kubeconfig "$sim/kubeconfig" wait --for=condition=Ready nodes --all --timeout=5s
+  # 1,000 kwok nodes take minutes to turn Ready on a loaded 2-core machine.
+  local node_wait=120
+  [ "${PRIVATE_CLOUD_SIM_STACK:-sim}" = sim-1k ] && node_wait=900
+  wait_for "every node" "${PRIVATE_CLOUD_SIM_NODE_WAIT_SECONDS:-$node_wait}" all_nodes_ready
   log "up in $((SECONDS - t0))s: $(kubectl --kubeconfig "$sim/kubeconfig" get nodes --no-headers | wc -l) nodes; kubeconfig $sim/kubeconfig"
   status
 }
@@ -213,6 +245,8 @@ down() {
       log "stopped $c"
     fi
   done
+  # The shared state backend (scripts/state-backend.sh) keeps its bucket in $sim too.
+  if [ -f "$sim/s3/versitygw.pid" ]; then bash "$repo/scripts/state-backend.sh" down || true; fi
   rm -rf "$sim"
   log "removed $sim"
 }

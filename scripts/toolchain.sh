@@ -62,6 +62,13 @@ KWOK_VERSION=v0.8.0
 # built without Kubernetes service discovery and rejects our prometheus.yml.
 PROMETHEUS_MODULE_VERSION=v0.306.0
 PROMTOOL_MIN_VERSION=3.0.0
+# actionlint lints the GitHub Actions workflows we ship (ci-templates/github);
+# v1.7.12 is the newest release the proxy serves.
+ACTIONLINT_VERSION=v1.7.12
+# versitygw: an S3-compatible gateway with a posix backend, the shared Pulumi
+# state backend of the simulated datacenter (as the company's Ceph or MinIO
+# serves it in a real one).
+VERSITYGW_VERSION=v1.8.0
 # npm packages used by the smoke test.
 NPM_PULUMI_VERSION=3.270.0
 NPM_KUBERNETES_VERSION=4.34.2
@@ -80,7 +87,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl actionlint versitygw"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -108,6 +115,9 @@ debian_tools() {
     "shellcheck:shellcheck"
     "bird:bird2"
     "openssl:openssl"
+    # npm run bench:nginx: the load generator and the chart it draws.
+    "wrk:wrk"
+    "gnuplot:gnuplot-nox"
   )
   local -a missing=()
   local entry cmd pkg
@@ -440,6 +450,20 @@ piece_lvs_director_agent() {
   tc_build_atomic lvs-director-agent "$key" build_wrapper "$dir" "-s -w" ./cmd/lvs-director-agent
 }
 
+piece_actionlint() {
+  local dir="$REPO_ROOT/toolchain/actionlint"
+  check_wrapper_pin "$dir" github.com/rhysd/actionlint "$ACTIONLINT_VERSION"
+  ensure_piece actionlint "$(wrapper_key "$ACTIONLINT_VERSION" "$dir")" "actionlint" \
+    build_wrapper "$dir" "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
+}
+
+piece_versitygw() {
+  local dir="$REPO_ROOT/toolchain/versitygw"
+  check_wrapper_pin "$dir" github.com/versity/versitygw "$VERSITYGW_VERSION"
+  ensure_piece versitygw "$(wrapper_key "$VERSITYGW_VERSION" "$dir")" "versitygw" \
+    build_wrapper "$dir" "-s -w -X main.Version=$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
+}
+
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------
@@ -620,6 +644,8 @@ main() {
   if want lvs-director-agent; then tc_step "lvs-director-agent (controllers/lvs-director-agent)" piece_lvs_director_agent; fi
   if want kubelet; then tc_step "kubelet $K8S_VERSION (installer image)" piece_kubelet; fi
   if want etcdctl; then tc_step "etcdctl $ETCD_VERSION (installer image)" piece_etcdctl; fi
+  if want actionlint; then tc_step "actionlint $ACTIONLINT_VERSION" piece_actionlint; fi
+  if want versitygw; then tc_step "versitygw $VERSITYGW_VERSION" piece_versitygw; fi
 
   if [[ "$PIECES" == "$ALL_PIECES" ]]; then
     tc_step "verify: versions" verify_versions

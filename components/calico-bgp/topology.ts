@@ -152,3 +152,42 @@ export function ipPools(model: DatacenterModel): CalicoObject<IpPoolSpec>[] {
     }),
   );
 }
+
+// --- IPAM headroom -------------------------------------------------------------
+
+/** Pods a node can run: the kubelet's default `--max-pods`, which the minions keep. */
+export const MAX_PODS_PER_NODE = 110;
+
+export interface IpamHeadroom {
+  /** The carved pool (one per rack with rackBlockPrefix, else the whole pool). */
+  readonly pool: string;
+  readonly cidr: string;
+  /** IPAM blocks the pool holds. */
+  readonly blocks: number;
+  /** Nodes that allocate from it. */
+  readonly nodes: number;
+  /** Blocks every node needs at once: one as soon as it runs a pod network pod. */
+  readonly minimumNeed: number;
+  /** Blocks when every node runs MAX_PODS_PER_NODE pods. */
+  readonly fullNeed: number;
+}
+
+/**
+ * IPAM blocks each pool offers against what its nodes take. Calico gives a
+ * node a whole block (/26: 64 addresses) on its first pod and another when it
+ * fills; once a pool has no free block, nodes borrow single addresses from
+ * other nodes' blocks, and each borrowed address is a /32 route every ToR (or
+ * route reflector) must carry — at 1,000 nodes that is the route table the
+ * per-rack aggregation exists to avoid. So: blocks >= nodes is a hard floor,
+ * blocks >= nodes × ceil(MAX_PODS_PER_NODE / block size) is the target.
+ */
+export function ipamHeadroom(model: DatacenterModel): IpamHeadroom[] {
+  const pools = model.ipPools;
+  return pools.map((p) => {
+    const nodes = model.inventory.hosts.filter((h) => !p.racks || p.racks.includes(h.rack)).length;
+    const prefix = Number(p.cidr.split("/")[1]);
+    const blocks = 2 ** Math.max(0, p.blockSize - prefix);
+    const perFullNode = Math.ceil(MAX_PODS_PER_NODE / 2 ** (32 - p.blockSize));
+    return { pool: p.name, cidr: p.cidr, blocks, nodes, minimumNeed: nodes, fullNeed: nodes * perFullNode };
+  });
+}
