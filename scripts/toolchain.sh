@@ -108,6 +108,9 @@ debian_tools() {
     "shellcheck:shellcheck"
     "bird:bird2"
     "openssl:openssl"
+    # The release web UI's browser tests drive Debian's Chromium through
+    # playwright-core (Playwright's own browser download cannot work offline).
+    "chromium:chromium"
   )
   local -a missing=()
   local entry cmd pkg
