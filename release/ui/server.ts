@@ -143,11 +143,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       if (origin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
         return reply.code(403).send({ error: `cross-site request refused (Origin ${origin})` });
       if (!csrf.check(r.user, req.headers["x-csrf-token"]))
-        return reply
-          .code(403)
-          .send({
-            error: "missing or wrong X-CSRF-Token (reload the page: the token comes from /api/session)",
-          });
+        return reply.code(403).send({
+          error: "missing or wrong X-CSRF-Token (reload the page: the token comes from /api/session)",
+        });
     }
   });
   const userOf = (req: FastifyRequest) => (req as FastifyRequest & { user: string }).user;
@@ -168,9 +166,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.get("/", async (_req, reply) => {
     const b = opts.bundle;
     if (!b) return reply.code(503).send({ error: "page assets not built (npm run release:ui builds them)" });
+    // Scripts only from this server. 'unsafe-eval': ajv compiles the schema
+    // into a function in the browser (the same validation as the server's);
+    // no inline script is ever allowed.
     reply.header(
       "content-security-policy",
-      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+      "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
     );
     return reply
       .type("text/html; charset=utf-8")
@@ -181,6 +182,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
           `</head><body><div id="root"></div><script src="/assets/${b.script}"></script></body></html>`,
       );
   });
+  app.get("/favicon.ico", async (_req, reply) => reply.code(204).send());
   app.get<{ Params: { name: string } }>("/assets/:name", async (req, reply) => {
     const b = opts.bundle;
     const type = b?.files.get(req.params.name);

@@ -16,6 +16,7 @@ import validator from "@rjsf/validator-ajv8";
 import { canExpand } from "@rjsf/utils";
 import type {
   ErrorSchema,
+  IconButtonProps,
   ObjectFieldTemplateProps,
   RJSFSchema,
   RJSFValidationError,
@@ -146,7 +147,7 @@ function ObjectTemplate(p: ObjectFieldTemplateProps) {
       {p.properties.filter((x) => !x.hidden).map((x) => x.content)}
       {expandable ? (
         <button type="button" className="small" onClick={p.onAddProperty} disabled={p.disabled || p.readonly}>
-          + add {p.title}
+          + add to {p.title}
         </button>
       ) : null}
     </>
@@ -168,6 +169,23 @@ function ObjectTemplate(p: ObjectFieldTemplateProps) {
     </details>
   );
 }
+
+/** Text buttons: the form library's default ones expect an icon font this page does not ship. */
+const textButton =
+  (text: string, cls = "small") =>
+  ({ onClick, disabled, title }: IconButtonProps) => (
+    <button type="button" className={cls} onClick={onClick} disabled={disabled} title={title}>
+      {text}
+    </button>
+  );
+const buttons = {
+  AddButton: textButton("+ add"),
+  RemoveButton: textButton("remove", "small danger"),
+  MoveUpButton: textButton("↑"),
+  MoveDownButton: textButton("↓"),
+  CopyButton: textButton("copy"),
+  ClearButton: textButton("clear"),
+};
 
 function uiSchemaFor(t: TemplateInfo | undefined, datacenters: string[]): UiSchema {
   const ph = (t?.placeholders ?? {}) as UiSchema;
@@ -443,7 +461,7 @@ function App() {
       await loadHistory(b);
     });
   const startNew = () => {
-    setData({ business: "", template: newTemplate, image: "", version: "", datacenters: [{ name: "" }] });
+    setData({ template: newTemplate, datacenters: [{}] });
     setExisting(false);
     setHistory(undefined);
     setJob(undefined);
@@ -593,7 +611,13 @@ function App() {
                 noHtml5Validate
                 extraErrors={extraErrors}
                 transformErrors={transformErrors}
-                templates={{ ObjectFieldTemplate: ObjectTemplate }}
+                templates={{ ObjectFieldTemplate: ObjectTemplate, ButtonTemplates: buttons }}
+                // An entry is partial (the template fills the rest): the form
+                // must not invent list items or objects the user did not write.
+                experimental_defaultFormStateBehavior={{
+                  arrayMinItems: { populate: "never" },
+                  emptyObjectFields: "skipDefaults",
+                }}
                 onChange={(e) => setData(e.formData as Json)}
               />
               <div className="actions">
@@ -616,10 +640,17 @@ function App() {
           ) : (
             <p className="muted">Pick a business on the left, or start a new one from a template.</p>
           )}
+        </section>
+        <section className="results">
           {message ? <pre className={`message ${message.kind}`}>{message.text}</pre> : null}
           {output}
           {history && business ? (
             <History business={business} rows={history} onRollback={doRollback} busy={pending || running} />
+          ) : null}
+          {!message && !output && !history ? (
+            <p className="muted">
+              Render, preview and release results, live progress and the history show here.
+            </p>
           ) : null}
         </section>
       </main>

@@ -1,0 +1,319 @@
+/**
+ * The release web UI in a real browser (Debian's Chromium driven by
+ * playwright-core) against the real engine and a simulated datacenter: a
+ * business team creates a release from the form, reads the preview diff,
+ * watches the progress, finds it in the history, releases a new version,
+ * is refused a second concurrent release, sees a failed release stop with
+ * its reason, rolls back and deletes; a bad value shows its error next to
+ * the field. Screenshots of every step go to .ui-artifacts/ (gitignored).
+ *
+ * Runs when the toolchain and Chromium are present; in CI a missing one fails it.
+ * Port base of its simulated datacenter: PRIVATE_CLOUD_RELEASE_UI_E2E_PORT_BASE (default 21400).
+ */
+import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import bcrypt from "bcryptjs";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { explain, missingTools, projectDir, run, toolchainEnv, type Run } from "./toolchain";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const CHROMIUM = process.env.PRIVATE_CLOUD_CHROMIUM ?? "/usr/bin/chromium";
+/**
+ * Chromium's own background traffic (updates, sync, field trials, QUIC)
+ * has nowhere to go on this network and makes it refuse connections en
+ * masse; the page needs none of it.
+ */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const work = path.join(projectDir, ".e2e", `release-ui-${process.pid}-${Date.now()}`);
+const artifacts = path.join(projectDir, ".ui-artifacts");
+const simDir = path.join(work, "sim");
+const portBase = process.env.PRIVATE_CLOUD_RELEASE_UI_E2E_PORT_BASE ?? "21400";
+const uiPort = Number(portBase) + 80;
+const state = path.join(work, "state");
+const catalog = path.join(work, "apps");
+const env = toolchainEnv({
+  PULUMI_BACKEND_URL: `file://${state}`,
+  PULUMI_CONFIG_PASSPHRASE: "private-cloud-local-only",
+  PRIVATE_CLOUD_SIM_DIR: simDir,
+  PRIVATE_CLOUD_SIM_PORT_BASE: portBase,
+  PRIVATE_CLOUD_KUBECONFIG: path.join(simDir, "kubeconfig"),
+});
+const missing = [...missingTools(env), ...(fs.existsSync(CHROMIUM) ? [] : ["chromium"])];
+const timings: Record<string, number> = {};
+
+function ok(r: Run, what: string): Run {
+  if (r.status !== 0) throw new Error(`${what} failed: ${explain(r)}`);
+  timings[what] = r.seconds;
+  return r;
+}
+const kubectl = (args: string[]): Run =>
+  run("kubectl", ["--kubeconfig", path.join(simDir, "kubeconfig"), ...args], env);
+const imageInSim = (): string | undefined => {
+  const r = kubectl([
+    "get",
+    "deployment",
+    "shop",
+    "-n",
+    "shop",
+    "-o",
+    "jsonpath={.spec.template.spec.containers[0].image}",
+  ]);
+  return r.status === 0 ? r.stdout : undefined;
+};
+
+let server: ChildProcess | undefined;
+let serverLog = "";
+let browser: BrowserContext;
+let page: Page;
+let step = 0;
+
+async function shot(name: string, p: Page = page): Promise<void> {
+  step += 1;
+  await p.screenshot({
+    path: path.join(artifacts, `${String(step).padStart(2, "0")}-${name}.png`),
+    fullPage: false,
+  });
+}
+
+/** Waits for the progress panel of a `kind` job to end; returns "ok" or "failed". */
+async function finished(kind: string, p: Page = page, seconds = 300): Promise<string> {
+  const done = p.locator(`section.progress[data-job="${kind}"]:not([data-done="running"])`);
+  await done.waitFor({ timeout: seconds * 1000 });
+  return (await done.getAttribute("data-done")) ?? "";
+}
+
+/** Chromium with a fresh profile, signed in as `user` (HTTP Basic). */
+async function launch(user: string, password: string): Promise<BrowserContext> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "pc-chromium-"));
+  profiles.push(profile);
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    httpCredentials: { username: user, password },
+    viewport: { width: 1600, height: 1000 },
+  });
+}
+const profiles: string[] = [];
+
+async function openShop(p: Page = page): Promise<void> {
+  await p.locator('tr[data-business="shop"] a').first().click();
+  await p.locator("#release").waitFor();
+}
+
+const suite = missing.length === 0 ? describe : process.env.CI ? describe : describe.skip;
+
+suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join(", ")})` : ""}`, () => {
+  beforeAll(async () => {
+    if (missing.length)
+      throw new Error(
+        `missing ${missing.join(", ")}: run \`npm run toolchain\` (it installs Debian's chromium too)`,
+      );
+    fs.mkdirSync(state, { recursive: true });
+    fs.mkdirSync(catalog, { recursive: true });
+    fs.rmSync(artifacts, { recursive: true, force: true });
+    fs.mkdirSync(artifacts, { recursive: true });
+    fs.cpSync(path.join(projectDir, "apps", "templates"), path.join(catalog, "templates"), {
+      recursive: true,
+    });
+    ok(run("bash", ["scripts/sim.sh", "up"], env), "sim up");
+    ok(
+      run("pulumi", ["stack", "init", "sim", "--secrets-provider", "passphrase", "--non-interactive"], env),
+      "stack init",
+    );
+    ok(
+      run("pulumi", ["up", "--yes", "--stack", "sim", "--skip-preview", "--non-interactive"], env),
+      "platform up",
+    );
+
+    // Cost 4: the lowest bcrypt allows (the test's own throw-away users).
+    const users = path.join(work, "users");
+    fs.writeFileSync(
+      users,
+      `alice:${bcrypt.hashSync("wonderland", 4)}\nbob:${bcrypt.hashSync("builder", 4)}\n`,
+    );
+    // `npm run release:ui` as a user starts it, with the catalog of this test.
+    server = spawn(
+      path.join(projectDir, "node_modules", ".bin", "ts-node"),
+      [
+        "--transpile-only",
+        "release/ui/server.ts",
+        "--htpasswd",
+        users,
+        "--port",
+        String(uiPort),
+        "--apps-dir",
+        catalog,
+      ],
+      { cwd: projectDir, env },
+    );
+    server.stdout?.on("data", (d) => (serverLog += String(d)));
+    server.stderr?.on("data", (d) => (serverLog += String(d)));
+    const t0 = Date.now();
+    while (!serverLog.includes("release UI: http://")) {
+      if (server.exitCode !== null || Date.now() - t0 > 60000)
+        throw new Error(`release:ui did not start:\n${serverLog}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    timings["ui start"] = (Date.now() - t0) / 1000;
+
+    browser = await launch("alice", "wonderland");
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on("dialog", (d) => void d.accept());
+    await page.goto(`http://127.0.0.1:${uiPort}/`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill("SIGTERM");
+    if (!missing.length) {
+      run("bash", ["scripts/sim.sh", "down"], env);
+      console.log(`release UI end-to-end wall times (s): ${JSON.stringify(timings)}`);
+    }
+    fs.rmSync(work, { recursive: true, force: true });
+    for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
+  });
+
+  it("shows who is signed in and starts a business from a template; a bad value is refused next to its field", async () => {
+    await page.getByText("signed in as alice").waitFor();
+    await page.selectOption("#new-template", "jetty-web");
+    await page.click("#new-business");
+    await page.fill("#root_business", "shop");
+    await page.fill("#root_image", "shop/web");
+    await page.fill("#root_datacenters_0_name", "sim");
+    await page.fill("#root_warmupSeconds", "5");
+    await page.fill("#root_version", "latest");
+    const err = page.locator("#root_version__error");
+    await expect(err.textContent()).resolves.toContain("never latest");
+    // The template's default shows as the placeholder.
+    await expect(page.getAttribute("#root_drainSeconds", "placeholder")).resolves.toBe("default: 10");
+    await shot("field-error");
+
+    // A value only the server's cross-field checks refuse: shown at its field too.
+    await page.fill("#root_version", "1.0.0");
+    await page.locator("summary", { hasText: "replicas" }).first().click();
+    await page.fill("#root_replicas_min", "4");
+    await page.fill("#root_replicas_max", "3");
+    await page.click("#render");
+    await expect(page.locator("#root_replicas_max__error").textContent()).resolves.toContain(
+      "is below replicas.min 4 (expected max >= min)",
+    );
+    await shot("server-field-error");
+    await page.fill("#root_replicas_min", "2");
+    await page.fill("#root_replicas_max", "4");
+  });
+
+  it("renders the Kubernetes objects and previews the per-resource diff", async () => {
+    await page.click("#render");
+    const yaml = page.locator('.rendered [data-dc="sim"] pre');
+    await expect(yaml.textContent()).resolves.toContain("image: registry.sim.cloud.internal/shop/web:1.0.0");
+    await shot("render");
+
+    await page.click("#preview");
+    expect(await finished("preview")).toBe("ok");
+    const rows = page.locator('.dc-card[data-dc="sim"] .resources tr');
+    const text = (await rows.allTextContents()).join("\n");
+    expect(text).toMatch(/create\s*kubernetes:apps\/v1:Deployment\s*shop/);
+    expect(text).toMatch(/create\s*kubernetes:autoscaling\/v2:HorizontalPodAutoscaler/);
+    await shot("preview");
+  });
+
+  it("creates the release and shows its progress live, then the history", async () => {
+    const t0 = Date.now();
+    await page.click("#release");
+    // Live: the panel shows the release running, with resources appearing, before it ends.
+    await page
+      .locator('section.progress[data-job="up"][data-done="running"] .dc-card[data-status="running"]')
+      .waitFor();
+    await page.locator('.dc-card[data-dc="sim"] .resources tr').first().waitFor();
+    await shot("progress");
+    expect(await finished("up")).toBe("ok");
+    timings["ui up 1.0.0"] = (Date.now() - t0) / 1000;
+    await shot("released");
+    expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+
+    const hist = page.locator('.history [data-dc="sim"] tbody tr');
+    await expect(hist.first().textContent()).resolves.toMatch(/^1up1\.0\.0alice.*succeeded/);
+    const row = page.locator('tr[data-business="shop"][data-dc="sim"]');
+    await expect(row.textContent()).resolves.toMatch(/shopsim1\.0\.0released.*up 1\.0\.0 succeeded by alice/);
+  });
+
+  it("releases a new version; a second concurrent release is refused, naming who holds it", async () => {
+    await page.fill("#root_version", "1.0.1");
+    await page.click("#release");
+    await page.locator('section.progress[data-job="up"][data-done="running"]').waitFor();
+
+    // Bob, in another browser, tries to release the same business meanwhile.
+    const bobs = await launch("bob", "builder");
+    const other = bobs.pages()[0] ?? (await bobs.newPage());
+    await other.goto(`http://127.0.0.1:${uiPort}/`);
+    await openShop(other);
+    await other.click("#release");
+    const refused = other.locator("pre.message.error");
+    await expect(refused.textContent()).resolves.toMatch(
+      /^busy: sim is held by alice \(up since \S+\); try again when it ends$/,
+    );
+    await shot("busy", other);
+    await bobs.close();
+
+    expect(await finished("up")).toBe("ok");
+    expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.1");
+    const hist = page.locator('.history [data-dc="sim"] tbody tr');
+    await expect(hist.count()).resolves.toBe(2);
+    await expect(hist.first().textContent()).resolves.toMatch(/^2up1\.0\.1alice/);
+    await shot("history");
+  });
+
+  it("a release that fails shows where and why it stopped, and changes nothing else", async () => {
+    // No node has this machine function: the pods never schedule and the
+    // release times out in sim.
+    await page.fill("#root_version", "1.0.2");
+    // The innermost group holding the field: the datacenter's overrides.
+    await page.locator("details:has(#root_datacenters_0_overrides_machineFunction) > summary").last().click();
+    await page.fill("#root_datacenters_0_overrides_machineFunction", "gpu");
+    await page.fill("#root_datacenters_0_overrides_rolloutTimeoutSeconds", "15");
+    await page.click("#release");
+    expect(await finished("up")).toBe("failed");
+    const card = page.locator('.dc-card[data-dc="sim"]');
+    await expect(card.getAttribute("data-status")).resolves.toBe("failed");
+    await expect(card.locator(".stop-reason").textContent()).resolves.toMatch(/^stopped here: .+/);
+    await shot("failed");
+    // Back to a good entry for what follows.
+    await page.fill("#root_datacenters_0_overrides_machineFunction", "");
+    await page.fill("#root_datacenters_0_overrides_rolloutTimeoutSeconds", "");
+  });
+
+  it("rolls back to a past version from the history", async () => {
+    await page.getByRole("button", { name: "roll back to 1.0.0" }).first().click();
+    expect(await finished("rollback")).toBe("ok");
+    expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+    const top = page.locator('.history [data-dc="sim"] tbody tr').first();
+    await expect(top.textContent()).resolves.toMatch(/rollback1\.0\.0alice.*succeeded/);
+    await shot("rolled-back");
+  });
+
+  it("deletes the release; the history stays", async () => {
+    await page.click("#destroy");
+    expect(await finished("destroy")).toBe("ok");
+    expect(imageInSim()).toBeUndefined();
+    const row = page.locator('tr[data-business="shop"][data-dc="sim"]');
+    await expect(row.textContent()).resolves.toContain("deleted");
+    await expect(page.locator('.history [data-dc="sim"] tbody tr').first().textContent()).resolves.toMatch(
+      /destroy.*alice.*succeeded/,
+    );
+    await shot("deleted");
+  });
+});
