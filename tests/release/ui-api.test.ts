@@ -11,10 +11,10 @@ import * as os from "os";
 import * as path from "path";
 import bcrypt from "bcryptjs";
 import type { FastifyInstance } from "fastify";
-import { buildServer, type Engine } from "../../release/ui/server";
+import { buildServer } from "../../release/ui/server";
 import { readHtpasswd } from "../../release/ui/auth";
-import type { EngineOptions, ReleaseOutcome } from "../../release/engine";
 import { minimalEntry, tempCatalog } from "../helpers/catalog";
+import { fakeEngine, type FakeEngine } from "../helpers/fake-engine";
 
 const dir = tempCatalog({ shop: minimalEntry("shop") });
 const htpasswd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pc-ui-")), "users");
@@ -31,30 +31,6 @@ afterAll(() => {
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString("base64")}`;
 const ALICE = basic("alice", "wonderland");
 const BOB = basic("bob", "builder");
-
-/** An engine that records calls; `up` waits until released, so a second request meets a held datacenter. */
-function fakeEngine() {
-  const calls: { op: string; who?: string; dcs: readonly string[] }[] = [];
-  let release: () => void = () => undefined;
-  const gate = new Promise<void>((r) => (release = r));
-  const ok = (dcs: readonly string[]): ReleaseOutcome => ({
-    ok: true,
-    results: dcs.map((dc) => ({ dc, stack: `shop.${dc}`, status: "succeeded", seconds: 1 })),
-  });
-  const engine: Engine = {
-    runRelease: async (op, resolved, opts: EngineOptions = {}) => {
-      calls.push({ op, who: opts.who, dcs: resolved.order });
-      if (op === "up") await gate;
-      return ok(resolved.order);
-    },
-    rollbackRelease: async (resolved, _v, opts: EngineOptions = {}) => {
-      calls.push({ op: "rollback", who: opts.who, dcs: resolved.order });
-      return ok(resolved.order);
-    },
-    releaseHistory: async (resolved) => new Map(resolved.order.map((dc) => [dc, []])),
-  };
-  return { engine, calls, release: () => release() };
-}
 
 interface Answer {
   statusCode: number;
@@ -101,9 +77,11 @@ let server: FastifyInstance;
 /** The origin of the server under test (what its own page sends). */
 let origin = "";
 let app: { inject: (r: Request) => Promise<Answer> };
-let fake: ReturnType<typeof fakeEngine>;
+let fake: FakeEngine;
 beforeEach(async () => {
   fake = fakeEngine();
+  // Releases wait until the test ends: a second request meets a held datacenter.
+  fake.hold();
   server = await buildServer({
     auth: { kind: "htpasswd", file: htpasswd, users: readHtpasswd(htpasswd) },
     appsDir: dir,
@@ -293,7 +271,7 @@ describe("release UI: releases", () => {
     const r = await post("/api/businesses/shop/up", { entry: minimalEntry("shop", { version: "1.0.1" }) });
     expect(r.statusCode).toBe(202);
     expect(r.json().job).toMatchObject({ kind: "up", who: "alice", datacenters: ["sim"] });
-    expect(fake.calls).toEqual([{ op: "up", who: "alice", dcs: ["sim"] }]);
+    expect(fake.calls).toEqual([{ op: "up", who: "alice", dcs: ["sim"], version: "1.0.1" }]);
     expect(fs.readFileSync(path.join(dir, "shop.yaml"), "utf8")).toContain("version: 1.0.1");
   });
 

@@ -9,7 +9,7 @@
  * problem with its path, including the cross-field checks a schema cannot
  * express — is shown next to the field it names.
  */
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { Fragment, useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 import Form from "@rjsf/core";
 import validator from "@rjsf/validator-ajv8";
@@ -77,6 +77,13 @@ interface Ev {
   type: string;
   time: string;
   [k: string]: unknown;
+}
+/** A changed property in a preview (release/engine.ts PropertyChange). */
+interface Change {
+  path: string;
+  kind: string;
+  old?: string;
+  new?: string;
 }
 interface JobInfo {
   id: string;
@@ -226,13 +233,27 @@ function DcCard({ dc, events }: { dc: string; events: Ev[] }) {
         <table className="resources">
           <tbody>
             {[...resources.values()].map((r) => (
-              <tr key={`${String(r.resourceType)} ${String(r.name)}`} className={`phase-${String(r.phase)}`}>
-                <td className={`op op-${String(r.op)}`}>{String(r.op)}</td>
-                <td>{String(r.resourceType)}</td>
-                <td>{String(r.name)}</td>
-                <td className="muted">{Array.isArray(r.diffs) ? r.diffs.join(", ") : ""}</td>
-                <td>{r.phase === "start" ? "…" : r.phase === "failed" ? "✗ failed" : "✓"}</td>
-              </tr>
+              <Fragment key={`${String(r.resourceType)} ${String(r.name)}`}>
+                <tr className={`phase-${String(r.phase)}`}>
+                  <td className={`op op-${String(r.op)}`}>{String(r.op)}</td>
+                  <td>{String(r.resourceType)}</td>
+                  <td>{String(r.name)}</td>
+                  <td className="muted">{Array.isArray(r.diffs) ? r.diffs.join(", ") : ""}</td>
+                  <td>{r.phase === "start" ? "…" : r.phase === "failed" ? "✗ failed" : "✓"}</td>
+                </tr>
+                {Array.isArray(r.changes)
+                  ? (r.changes as Change[]).map((c) => (
+                      <tr key={c.path} className="change">
+                        <td />
+                        <td colSpan={4}>
+                          <span className="mono">{c.path}</span> <span className="old">{c.old ?? "∅"}</span> →{" "}
+                          <span className="new">{c.new ?? "∅"}</span>
+                          {/replace/.test(c.kind) ? <span className="badge bad">replaces</span> : null}
+                        </td>
+                      </tr>
+                    ))
+                  : null}
+              </Fragment>
             ))}
           </tbody>
         </table>
@@ -478,15 +499,14 @@ function App() {
   const doPreview = () =>
     act(async () => follow((await api<{ job: JobInfo }>("POST", "/api/preview", { entry: data })).job));
   const doUp = () =>
-    act(async () =>
-      follow(
-        (
-          await api<{ job: JobInfo }>("POST", `/api/businesses/${encodeURIComponent(business)}/up`, {
-            entry: data,
-          })
-        ).job,
-      ),
-    );
+    act(async () => {
+      const r = await api<{ job: JobInfo }>("POST", `/api/businesses/${encodeURIComponent(business)}/up`, {
+        entry: data,
+      });
+      // The entry is in the catalog now: from here on this is an update.
+      setExisting(true);
+      follow(r.job);
+    });
   const doDestroy = () => {
     if (!window.confirm(`Delete ${business} from every datacenter it targets? (The history is kept.)`))
       return;
