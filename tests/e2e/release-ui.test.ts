@@ -63,12 +63,11 @@ let browser: BrowserContext;
 let page: Page;
 let step = 0;
 
-async function shot(name: string, p: Page = page): Promise<void> {
+/** A screenshot of the step; the page scrolled to the top (results stay in view) unless `here`. */
+async function shot(name: string, p: Page = page, here = false): Promise<void> {
   step += 1;
-  await p.screenshot({
-    path: path.join(artifacts, `${String(step).padStart(2, "0")}-${name}.png`),
-    fullPage: false,
-  });
+  if (!here) await p.evaluate("window.scrollTo(0, 0)");
+  await p.screenshot({ path: path.join(artifacts, `${String(step).padStart(2, "0")}-${name}.png`) });
 }
 
 /** Waits for the progress panel of a `kind` job to end; returns "ok" or "failed". */
@@ -168,7 +167,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     await expect(err.textContent()).resolves.toContain("never latest");
     // The template's default shows as the placeholder.
     await expect(page.getAttribute("#root_drainSeconds", "placeholder")).resolves.toBe("default: 10");
-    await shot("field-error");
+    await shot("field-error", page, true);
 
     // A value only the server's cross-field checks refuse: shown at its field too.
     await page.fill("#root_version", "1.0.0");
@@ -179,7 +178,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     await expect(page.locator("#root_replicas_max__error").textContent()).resolves.toContain(
       "is below replicas.min 4 (expected max >= min)",
     );
-    await shot("server-field-error");
+    await shot("server-field-error", page, true);
     await page.fill("#root_replicas_min", "2");
     await page.fill("#root_replicas_max", "4");
   });

@@ -31,8 +31,10 @@ let browser: BrowserContext;
 let page: Page;
 let step = 0;
 
-async function shot(name: string, p: Page = page): Promise<void> {
+/** A screenshot of the step; the page scrolled to the top (results stay in view) unless `here`. */
+async function shot(name: string, p: Page = page, here = false): Promise<void> {
   step += 1;
+  if (!here) await p.evaluate("window.scrollTo(0, 0)");
   await p.screenshot({ path: path.join(artifacts, `${String(step).padStart(2, "0")}-${name}.png`) });
 }
 async function finished(kind: string, p: Page = page): Promise<string> {
@@ -90,7 +92,7 @@ suite("release page in Chromium (engine stand-in)", () => {
     expect(await page.locator("#root_version__error").textContent()).toContain(
       "expected a pinned image tag such as 1.4.2 or a digest sha256:<64 hex> (never latest)",
     );
-    await shot("field-error");
+    await shot("field-error", page, true);
 
     // Only the server's cross-field checks know this one; it lands at its field too.
     await page.fill("#root_version", "1.0.0");
@@ -103,7 +105,7 @@ suite("release page in Chromium (engine stand-in)", () => {
       "(for sim) 3 is below replicas.min 4 (expected max >= min)",
     );
     expect(await page.locator("pre.message.error").textContent()).toContain("nothing was created");
-    await shot("server-field-error");
+    await shot("server-field-error", page, true);
     await page.fill("#root_replicas_max", "6");
   });
 

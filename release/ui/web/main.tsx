@@ -246,8 +246,9 @@ function DcCard({ dc, events }: { dc: string; events: Ev[] }) {
                       <tr key={c.path} className="change">
                         <td />
                         <td colSpan={4}>
-                          <span className="mono">{c.path}</span> <span className="old">{c.old ?? "∅"}</span> →{" "}
-                          <span className="new">{c.new ?? "∅"}</span>
+                          <span className="mono">{c.path}</span>{" "}
+                          <span className="val-old">{c.old ?? "∅"}</span> →{" "}
+                          <span className="val-new">{c.new ?? "∅"}</span>
                           {/replace/.test(c.kind) ? <span className="badge bad">replaces</span> : null}
                         </td>
                       </tr>
@@ -337,7 +338,6 @@ function History({
                     <th>when</th>
                     <th>result</th>
                     <th>duration</th>
-                    <th>params</th>
                     <th />
                   </tr>
                 </thead>
@@ -346,12 +346,13 @@ function History({
                     <tr key={h.update} className={`result-${h.result}`}>
                       <td>{h.update}</td>
                       <td>{h.operation ?? h.kind}</td>
-                      <td>{h.version ?? "–"}</td>
+                      <td title={h.params ? `parameters digest ${h.params}` : undefined}>
+                        {h.version ?? "–"}
+                      </td>
                       <td>{h.who ?? "?"}</td>
-                      <td>{new Date(h.startTime).toLocaleString()}</td>
+                      <td title={h.startTime}>{h.startTime.replace("T", " ").slice(0, 16)}</td>
                       <td>{h.result}</td>
                       <td>{h.seconds !== undefined ? `${h.seconds} s` : ""}</td>
-                      <td className="mono">{h.params ?? ""}</td>
                       <td>
                         {h.rollback && h.result === "succeeded" && h.version && h !== current ? (
                           <button
