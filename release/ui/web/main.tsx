@@ -453,9 +453,14 @@ function App() {
     };
   };
 
-  const act = async (what: () => Promise<void>) => {
+  /** Runs an action; `fresh` clears the last result at once, so what shows next is this action's. */
+  const act = async (what: () => Promise<void>, fresh = true) => {
     setPending(true);
     setMessage(undefined);
+    if (fresh) {
+      setJob(undefined);
+      setRendered(undefined);
+    }
     try {
       await what();
       setIssues([]);
