@@ -249,6 +249,9 @@ async function workspaceStack(
 
 const isMissingStack = (e: unknown) => /no stack named|stack .* not found|does not exist/i.test(String(e));
 
+/** The stack itself and default providers: bookkeeping, not part of what a release changes. */
+const internal = (type: string) => type === "pulumi:pulumi:Stack" || type.startsWith("pulumi:providers:");
+
 /** Turns Pulumi engine events into our own, for one datacenter; collects mandatory violations. */
 function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boolean) {
   const violations: string[] = [];
@@ -257,7 +260,7 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
   const onEvent = (e: EngineEvent) => {
     if (e.resourcePreEvent) {
       const m = e.resourcePreEvent.metadata;
-      if (m.type === "pulumi:pulumi:Stack" || m.op === "same" || m.op === "read") return;
+      if (internal(m.type) || m.op === "same" || m.op === "read") return;
       emit({
         type: "resource",
         dc,
@@ -270,18 +273,26 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
       });
     } else if (e.resOutputsEvent && !preview) {
       const m = e.resOutputsEvent.metadata;
-      if (m.type === "pulumi:pulumi:Stack" || m.op === "same" || m.op === "read") return;
+      if (internal(m.type) || m.op === "same" || m.op === "read") return;
       emit({ type: "resource", dc, phase: "done", op: m.op, resourceType: m.type, name: nameOf(m.urn) });
     } else if (e.resOpFailedEvent) {
       const m = e.resOpFailedEvent.metadata;
       emit({ type: "resource", dc, phase: "failed", op: m.op, resourceType: m.type, name: nameOf(m.urn) });
     } else if (e.policyEvent) {
       const p = e.policyEvent;
-      const message = p.message.trim();
+      // Pulumi puts the policy's description on the first line, the violation after it.
+      const lines = p.message.trim().split("\n");
+      const message = (lines.length > 1 ? lines.slice(1) : lines).join(" ").trim();
       if (p.enforcementLevel === "mandatory") violations.push(`${p.policyName}: ${message}`);
       emit({ type: "policy", dc, level: p.enforcementLevel, policy: p.policyName, message });
     } else if (e.diagnosticEvent) {
       const d = e.diagnosticEvent;
+      // "using <plugin> from $PATH" is how the toolchain is meant to work, not news.
+      // The toolchain's provider builds carry their own versions (README "Toolchain").
+      if (
+        /^using pulumi-[a-z-]+ from \$PATH|^resource plugin \S+ is expected to have version/.test(d.message)
+      )
+        return;
       if (d.severity === "error" || d.severity === "warning") {
         const message = d.message.replace(/\s+$/, "");
         if (d.severity === "error") diagnostics.push(message);
@@ -302,6 +313,9 @@ function changesOf(m: OpMap | undefined): Record<string, number> | undefined {
 
 /** The first line that says what went wrong, from an engine error. */
 function errorLine(e: unknown, diagnostics: readonly string[]): string {
+  const missing = /unknown stack "organization\/[^/]+\/([^"]+)"/.exec([...diagnostics, String(e)].join("\n"));
+  if (missing)
+    return `the platform stack ${missing[1]} is not in this state backend (expected PULUMI_BACKEND_URL to be the backend of the datacenter's platform stack, and \`pulumi up -s ${missing[1]}\` done there)`;
   const fromDiag = diagnostics
     .flatMap((d) => d.split("\n"))
     .map((l) => l.trim())
