@@ -47,7 +47,13 @@ export function fakeEngine(stepMs = 0): FakeEngine {
         const spec = specs.get(dc);
         const stack = `${resolved.business}.${dc}`;
         if (results.some((r) => r.status !== "succeeded")) {
-          const r: DcResult = { dc, stack, status: "not-started", seconds: 0, error: "not started" };
+          const r: DcResult = {
+            dc,
+            stack,
+            status: "not-started",
+            seconds: 0,
+            error: `not started: ${resolved.order[i - 1]} did not succeed`,
+          };
           results.push(r);
           emit({ type: "dc-done", ...r });
           continue;

@@ -176,7 +176,10 @@ suite("release page in Chromium (engine stand-in)", () => {
     await shot("history");
   });
 
-  it("a failed release shows where it stopped and the engine's error whole", async () => {
+  it("a failed canary shows where and why the rollout stopped; the next datacenter is untouched", async () => {
+    // A second datacenter after sim: sim becomes the canary.
+    await page.click("#root_datacenters__add");
+    await page.fill("#root_datacenters_1_name", "sim-b");
     fake.failNext(
       "sim",
       "shop: Deployment shop did not become ready within 15s\n  0/2 pods ready: 0/5 nodes are available: 5 node(s) didn't match Pod's node affinity",
@@ -184,15 +187,21 @@ suite("release page in Chromium (engine stand-in)", () => {
     await page.fill("#root_version", "1.0.2");
     await page.click("#release");
     expect(await finished("up")).toBe("failed");
-    const card = page.locator('.dc-card[data-dc="sim"]');
-    expect(await card.getAttribute("data-status")).toBe("failed");
-    expect(await card.locator(".stop-reason").textContent()).toContain(
+    const canary = page.locator('.dc-card[data-dc="sim"]');
+    expect(await canary.getAttribute("data-status")).toBe("failed");
+    expect(await canary.locator("h4").textContent()).toContain("canary");
+    expect(await canary.locator(".stop-reason").textContent()).toContain(
       "stopped here: shop: Deployment shop did not become ready",
     );
-    expect(await card.locator("pre.error").textContent()).toContain(
-      "5 node(s) didn't match Pod's node affinity",
+    // The engine's diagnostic, whole.
+    expect(await canary.locator("pre.error").textContent()).toContain(
+      "0/2 pods ready: 0/5 nodes are available: 5 node(s) didn't match Pod's node affinity",
     );
-    await shot("failed");
+    const next = page.locator('.dc-card[data-dc="sim-b"]');
+    expect(await next.getAttribute("data-status")).toBe("not-started");
+    expect(await next.textContent()).toContain("not started: sim did not succeed");
+    expect(fake.calls.at(-1)).toMatchObject({ op: "up", dcs: ["sim", "sim-b"] });
+    await shot("failed-canary");
   });
 
   it("rolls back to a past version from the history", async () => {

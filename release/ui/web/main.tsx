@@ -180,8 +180,8 @@ function ObjectTemplate(p: ObjectFieldTemplateProps) {
 /** Text buttons: the form library's default ones expect an icon font this page does not ship. */
 const textButton =
   (text: string, cls = "small") =>
-  ({ onClick, disabled, title }: IconButtonProps) => (
-    <button type="button" className={cls} onClick={onClick} disabled={disabled} title={title}>
+  ({ id, onClick, disabled, title }: IconButtonProps) => (
+    <button type="button" id={id} className={cls} onClick={onClick} disabled={disabled} title={title}>
       {text}
     </button>
   );
@@ -219,7 +219,14 @@ function DcCard({ dc, events }: { dc: string; events: Ev[] }) {
   const policies = events.filter((e) => e.type === "policy");
   const diags = events.filter((e) => e.type === "diagnostic");
   const status = done ? String(done.status) : start ? "running" : "waiting";
-  const cls = status === "succeeded" ? "ok" : status === "running" || status === "waiting" ? "run" : "bad";
+  const cls =
+    status === "succeeded"
+      ? "ok"
+      : status === "running" || status === "waiting"
+        ? "run"
+        : status === "not-started" || status === "declined"
+          ? "skip"
+          : "bad";
   return (
     <div className={`dc-card ${cls}`} data-dc={dc} data-status={status}>
       <h4>
@@ -258,7 +265,7 @@ function DcCard({ dc, events }: { dc: string; events: Ev[] }) {
             ))}
           </tbody>
         </table>
-      ) : done ? (
+      ) : done?.status === "succeeded" ? (
         <p className="muted">no resource changes</p>
       ) : null}
       {policies.map((p, i) => (
