@@ -57,6 +57,9 @@ const ROOT = "entry";
 
 /** `entry (for sim) jvm.options[1]` → { field: ["jvm","options",1], dc: "sim" }. */
 export function fieldIssue(i: ConfigIssue): FieldIssue {
+  // A template that does not exist is reported at its file; the form's field is `template`.
+  if (/^apps\/templates\/[^ ]+\.yaml$/.test(i.path))
+    return { path: "template", field: ["template"], message: i.message };
   const m = /^(?:\S+)(?: \(for ([^)]+)\))?(?: (.*))?$/.exec(i.path);
   const rest = m?.[2] ?? "";
   const field: (string | number)[] = [];

@@ -246,6 +246,18 @@ describe("release UI: input is validated on the server with the catalog's schema
     ]);
   });
 
+  it("reports an unknown template at the template field", async () => {
+    const r = await post("/api/render", { entry: minimalEntry("shop", { template: "tomcat" }) });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issues).toEqual([
+      {
+        path: "template",
+        field: ["template"],
+        message: 'template "tomcat" does not exist (expected one of: jetty-web, jetty-worker, multi-process)',
+      },
+    ]);
+  });
+
   it("refuses a business name that is not a DNS label before it becomes a path", async () => {
     const r = await post("/api/render", { entry: minimalEntry("../etc") });
     expect(r.statusCode).toBe(400);
