@@ -255,7 +255,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     await shot("history");
   });
 
-  it("a release that fails shows where and why it stopped, and changes nothing else", async () => {
+  it("a release that fails shows where and why it stopped, and the history keeps the attempt", async () => {
     // No node has this machine function: the pods never schedule and the
     // release times out in sim.
     await page.fill("#root_version", "1.0.2");
@@ -269,7 +269,9 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     expect(await card.getAttribute("data-status")).toBe("failed");
     // Why: the engine's own words (the rollout timed out waiting for pods that cannot schedule).
     expect(await card.locator(".stop-reason").textContent()).toMatch(/^stopped here: .+/);
-    expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.1");
+    // The failed attempt is in the history, with who and the result.
+    await page.locator('.history [data-dc="sim"] tbody tr', { hasText: "1.0.2" }).waitFor();
+    expect(await historyRows().first().textContent()).toMatch(/^3up1\.0\.2alice.*failed/);
     await shot("failed");
     // Back to a good entry for what follows.
     await page.fill("#root_datacenters_0_overrides_machineFunction", "");
