@@ -284,6 +284,9 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
     await page.locator('.history [data-dc="sim"] tbody tr', { hasText: "rollback" }).waitFor();
     expect(await historyRows().first().textContent()).toMatch(/rollback1\.0\.0alice.*succeeded/);
+    await page
+      .locator('tr[data-business="shop"][data-dc="sim"]', { hasText: "rollback 1.0.0 succeeded" })
+      .waitFor();
     await shot("rolled-back");
   });
 

@@ -209,6 +209,9 @@ suite("release page in Chromium (engine stand-in)", () => {
     expect(await finished("rollback")).toBe("ok");
     await page.locator('.history [data-dc="sim"] tbody tr', { hasText: "rollback" }).waitFor();
     expect(await historyRows().first().textContent()).toMatch(/rollback1\.0\.0alice.*succeeded/);
+    await page
+      .locator('tr[data-business="shop"][data-dc="sim"]', { hasText: "rollback 1.0.0 succeeded" })
+      .waitFor();
     await shot("rolled-back");
   });
 

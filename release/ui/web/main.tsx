@@ -402,14 +402,20 @@ function App() {
   const business = typeof data.business === "string" ? data.business : "";
   const running = Boolean(job) && !events.some((e) => e.type === "job-end");
 
+  // The list reads every datacenter's history (seconds): only the newest
+  // request's answer is shown, so a slow old one cannot overwrite a fresh one.
+  const [listSeq] = useState({ n: 0 });
   const refresh = useCallback(async () => {
+    const mine = ++listSeq.n;
     try {
-      setList(await api<BusinessRow[]>("GET", "/api/businesses"));
+      const rows = await api<BusinessRow[]>("GET", "/api/businesses");
+      if (mine !== listSeq.n) return;
+      setList(rows);
       setListError("");
     } catch (e) {
-      setListError((e as Error).message);
+      if (mine === listSeq.n) setListError((e as Error).message);
     }
-  }, []);
+  }, [listSeq]);
   const loadHistory = useCallback(async (b: string) => {
     try {
       setHistory(
@@ -592,7 +598,9 @@ function App() {
                       <>
                         <td>{d.dc}</td>
                         <td>{d.version ?? "–"}</td>
-                        <td>{d.busy ? `busy, ${d.busy}` : d.state}</td>
+                        <td title={d.busy}>
+                          {d.busy ? `busy, ${d.busy.replace(/ since .*/, ")")}` : d.state}
+                        </td>
                         <td title={d.lastAt}>
                           {d.lastResult ?? ""}
                           {d.lastBy ? ` by ${d.lastBy}` : ""}
