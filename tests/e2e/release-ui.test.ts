@@ -142,7 +142,8 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     browser = await launch("alice", "wonderland");
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on("dialog", (d) => void d.accept());
-    page.setDefaultTimeout(60000);
+    // Generous: on a loaded 2-core machine a release (policy gate, then up) can take minutes.
+    page.setDefaultTimeout(240000);
     await page.goto(`http://127.0.0.1:${uiPort}/`);
   });
 
@@ -229,7 +230,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     const bobs = await launch("bob", "builder");
     try {
       const other = bobs.pages()[0] ?? (await bobs.newPage());
-      other.setDefaultTimeout(30000);
+      other.setDefaultTimeout(240000);
       await other.goto(`http://127.0.0.1:${uiPort}/`);
       await openShop(other);
 
