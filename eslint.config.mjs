@@ -11,4 +11,28 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+  {
+    // Data flows one way: config -> model (stacks/) -> components. The model
+    // derives every fact once (VIPs, IP pools, namespaces); a stacks module
+    // that imported a component would re-open the cycle where components
+    // re-derive what the model already knows. Shared constants and sizing
+    // maths live in components/common, which both sides may use.
+    // stacks/datacenter.ts is the composition root: wiring components is its job.
+    files: ["stacks/**/*.ts"],
+    ignores: ["stacks/datacenter.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(\\.\\./)+components/(?!common/)",
+              message:
+                "stacks/ may import only components/common: derive the fact in stacks/ and let the component read it from the model.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

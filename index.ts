@@ -30,6 +30,7 @@ function sshPrivateKey(): pulumi.Output<string> | undefined {
 }
 
 export const datacenter = model.name;
+export const datacenterDescription = model.config.datacenter.description;
 export const apiEndpoint = dc.masters.endpoint;
 export const apiDnsRecords = dc.masters.dnsRecords;
 export const kubeconfig = dc.masters.kubeconfig;

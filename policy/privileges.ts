@@ -29,10 +29,13 @@ import {
   type PodSpec,
   type Workload,
 } from "./k8s";
+import { PRIVILEGED_NAMESPACES } from "../stacks/namespaces";
 
 export const privilegeSettings = {
   privilegedNamespaces: {
-    default: ["calico-system", "lvs-system", "node-tuning", "node-exporter"],
+    // The platform's one registry of namespaces: a namespace a component
+    // creates as privileged is privileged here, and no other.
+    default: [...PRIVILEGED_NAMESPACES],
     description:
       "Namespaces whose pods may use the host (network, PID, IPC, paths, ports, privileged, capabilities).",
   },

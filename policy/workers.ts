@@ -11,7 +11,12 @@
  * so this is a stack policy. The bound is `maxWorkersForCpuLimit` — ceil of
  * the limit in cores — the same function the components size from.
  */
-import { elasticsearchSizing, jvmActiveProcessors, maxWorkersForCpuLimit } from "../components/common/sizing";
+import {
+  elasticsearchSizing,
+  jvmActiveProcessors,
+  maxWorkersForCpuLimit,
+  nginxMemoryFloorMiB,
+} from "../components/common/sizing";
 import {
   containerStackPolicy,
   type ConfigOf,
@@ -182,6 +187,17 @@ export function workerProblems(w: Workload, c: Container, cms: ConfigMaps, cfg: 
         `${who}: ConfigMap ${ref} sets no worker-processes, so ingress-nginx runs with auto: ${INGRESS_AUTO} — set worker-processes <= ${bound}`,
       );
     } else add(workerProblem("worker-processes", v, `ConfigMap ${ref}`, bound, INGRESS_AUTO));
+    // Memory for what the workers imply: the same floor config validation
+    // applies (components/common/sizing.ts), so a hand-written tier is held to it too.
+    const mem = memoryMiB(c.resources?.limits?.memory);
+    if (data && v?.kind === "count" && mem !== undefined) {
+      const connections = Number(data["max-worker-connections"]) || 16384;
+      const floor = nginxMemoryFloorMiB(v.count, connections);
+      if (mem < floor)
+        out.push(
+          `${who}: memory limit ${mem}Mi cannot hold ${v.count} workers × ${connections} connections (ConfigMap ${ref}) — set the memory limit >= ${floor}Mi or fewer workers/connections`,
+        );
+    }
     nginxSet = true;
   }
   for (const f of files) {

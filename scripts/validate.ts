@@ -23,6 +23,7 @@ for (const file of files) {
     console.log(
       `ok   ${path.basename(file)}: ${m.name}, ${m.masters.length} masters, ${m.minions.length} minions in ${m.racks.length} racks / ${m.rooms.length} rooms, API ${m.api.mode} ${m.api.host}:${m.api.port}`,
     );
+    for (const w of m.warnings) console.log(`warn ${path.basename(file)}: ${w.path}: ${w.message}`);
   } catch (e) {
     failed++;
     console.error(`FAIL ${path.basename(file)}: ${e instanceof ConfigError ? e.message : String(e)}`);

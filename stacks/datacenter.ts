@@ -9,12 +9,12 @@ import * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "./model";
 import { MasterHA } from "../components/master-ha";
 import { MinionPool } from "../components/minion-pool";
-import { CalicoBGP, calicoRuleGroups, calicoScrapeConfigs } from "../components/calico-bgp";
-import { FullnatLVS, lvsDashboard, lvsRuleGroups, lvsScrapeConfigs } from "../components/fullnat-lvs";
-import { IngressTier, ingressAlertRules } from "../components/ingress-tier";
+import { CalicoBGP, calicoMonitoring } from "../components/calico-bgp";
+import { FullnatLVS } from "../components/fullnat-lvs";
+import { lvsMonitoring } from "../components/fullnat-lvs/monitoring";
+import { IngressTier, ingressMonitoring } from "../components/ingress-tier";
 import { LoggingStack } from "../components/logging-stack";
-import { MonitoringStack } from "../components/monitoring-stack";
-import type { RuleGroup } from "../components/common/alerts";
+import { MonitoringStack, type MonitoringContributions } from "../components/monitoring-stack";
 
 export interface DatacenterOptions {
   /** SSH private key for host work (secret). Required when hostAccess is enabled. */
@@ -40,8 +40,8 @@ export interface Datacenter {
   readonly monitoring: MonitoringStack;
   /** One ingress tier per configured business, in config order. */
   readonly ingress: IngressTier[];
-  /** Alert rules contributed by every component, for the monitoring stack. */
-  readonly ruleGroups: RuleGroup[];
+  /** What every component contributes to monitoring, keyed by contributor. */
+  readonly contributions: MonitoringContributions;
 }
 
 function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulumi.Input<string> | undefined {
@@ -121,30 +121,16 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
       ),
   );
 
-  // Every component's alert rules, scrape jobs and dashboards meet here.
-  const ruleGroups = [
-    ...masters.alertRules,
-    ...calicoRuleGroups(),
-    ...(lvs ? lvsRuleGroups() : []),
-    ...ingressAlertRules(),
-    ...logging.alertRules,
-  ];
-  const monitoring = new MonitoringStack(
-    `${dc}-monitoring`,
-    {
-      model,
-      protectData,
-      ruleGroups,
-      scrapeConfigs: {
-        infra: [...calicoScrapeConfigs(), ...(lvs ? lvsScrapeConfigs(model) : []), ...logging.scrapeConfigs],
-      },
-      dashboards: [
-        ...(lvs ? [{ folder: "platform", dashboard: lvsDashboard() }] : []),
-        ...logging.dashboards.map((d) => ({ folder: "platform", dashboard: d })),
-      ],
-    },
-    opts,
-  );
+  // Every component's alert rules, scrape jobs and dashboards meet here,
+  // each in one shape and keyed by its contributor.
+  const contributions: MonitoringContributions = {
+    masters: masters.monitoring,
+    calico: calicoMonitoring(),
+    ...(lvs ? { lvs: lvsMonitoring(model) } : {}),
+    ingress: ingressMonitoring(),
+    logging: logging.monitoring,
+  };
+  const monitoring = new MonitoringStack(`${dc}-monitoring`, { model, protectData, contributions }, opts);
 
-  return { model, masters, minions, provider, calico, lvs, logging, ingress, monitoring, ruleGroups };
+  return { model, masters, minions, provider, calico, lvs, logging, ingress, monitoring, contributions };
 }

@@ -65,3 +65,16 @@ export function cidrContainsCidr(a: Cidr, b: Cidr): boolean {
 export function cidrSize(cidr: Cidr): number {
   return cidr.last - cidr.first + 1;
 }
+
+/**
+ * Whether `ip` is the network or broadcast address of `cidr`: unusable as a
+ * host, gateway or VIP (the kernel and most routers treat them specially).
+ * /31 and /32 have no such addresses (RFC 3021).
+ */
+export function edgeAddress(cidr: Cidr, ip: string): "network" | "broadcast" | undefined {
+  if (cidr.prefix >= 31) return undefined;
+  const n = ipToInt(ip);
+  if (n === cidr.first) return "network";
+  if (n === cidr.last) return "broadcast";
+  return undefined;
+}

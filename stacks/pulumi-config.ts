@@ -4,13 +4,20 @@
  * no resource has been registered yet.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { modelFromRaw, rawFromConfigMap } from "./config";
+import { configKeyIssues, modelFromRaw, rawFromConfigMap, stackNameIssues } from "./config";
 import type { DatacenterModel } from "./model";
 import { ConfigError } from "./validate";
 
 export function modelFromPulumiConfig(projectDir = process.cwd()): DatacenterModel {
   try {
-    return modelFromRaw(rawFromConfigMap(pulumi.runtime.allConfig()), projectDir);
+    const map = pulumi.runtime.allConfig();
+    const raw = rawFromConfigMap(map);
+    const model = modelFromRaw(raw, projectDir, [
+      ...configKeyIssues(map),
+      ...stackNameIssues(raw, pulumi.getStack()),
+    ]);
+    for (const w of model.warnings) pulumi.log.warn(`${w.path}: ${w.message}`);
+    return model;
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(`stack ${pulumi.getStack()}: ${e.message}`);
     throw e;

@@ -14,6 +14,9 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 
 export const CONFIG_NAMESPACE = "private-cloud";
 
+/** Businesses one datacenter can hold (see `businesses` below). */
+export const MAX_BUSINESSES = 100;
+
 // ---------------------------------------------------------------------------
 // Scalars
 // ---------------------------------------------------------------------------
@@ -55,10 +58,10 @@ export const DatacenterSection = Type.Object(
   {
     /** Stack/datacenter name, e.g. "dc-a". Used in resource names and labels. */
     name: DnsLabel("Datacenter name, e.g. dc-a"),
-    /** Free text shown in outputs. Default: "". */
-    description: Type.String({ default: "" }),
     /** DNS suffix under which platform names are published, e.g. dc-a.example.internal. */
     domain: DnsName("DNS suffix of the datacenter"),
+    /** Free text shown in the stack outputs (`datacenterDescription`). Default: "". */
+    description: Type.String({ default: "" }),
     /**
      * Protect the resources that hold data (etcd's encryption key, Prometheus
      * and Elasticsearch volumes) from `pulumi destroy`. Default: true. Only a
@@ -70,6 +73,10 @@ export const DatacenterSection = Type.Object(
   { additionalProperties: false },
 );
 
+// No clusterDomain: the installer image sets the cluster DNS domain of the
+// kubelets and CoreDNS, and nothing in this program could pass another one
+// on. A setting nothing reads is worse than none (a user who changes it sees
+// no effect), so a stack that sets it is refused as an unknown setting.
 export const KubernetesSection = Type.Object(
   {
     /** Kubernetes release of the control plane and kubelets, e.g. "v1.34.4". */
@@ -77,8 +84,6 @@ export const KubernetesSection = Type.Object(
       pattern: "^v1\\.[0-9]+\\.[0-9]+$",
       expected: "a Kubernetes release such as v1.34.4",
     }),
-    /** Cluster DNS domain. Default: cluster.local. */
-    clusterDomain: Type.Optional(DnsName()),
   },
   { additionalProperties: false },
 );
@@ -112,7 +117,11 @@ export const MastersSection = Type.Object(
      */
     hostnames: Type.Array(DnsLabel(), { minItems: 1, expected: "a list of 3, 5 or 7 master hostnames" }),
     /** etcd data directory on the masters. Default: /var/lib/etcd. */
-    etcdDataDir: Type.String({ default: "/var/lib/etcd", pattern: "^/" }),
+    etcdDataDir: Type.String({
+      default: "/var/lib/etcd",
+      pattern: "^/",
+      expected: "an absolute path such as /var/lib/etcd",
+    }),
     /** How long one master may take to report healthy after an upgrade before the rollout stops, seconds. Default: 600. */
     upgradeHealthTimeoutSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 600 }),
   },
@@ -215,7 +224,11 @@ export const MinionsSection = Type.Object(
       default: "overlay2",
     }),
     /** kubelet root directory; EmptyDir volumes (the log volumes) live under it. Default: /var/lib/kubelet. */
-    kubeletRoot: Type.String({ default: "/var/lib/kubelet", pattern: "^/" }),
+    kubeletRoot: Type.String({
+      default: "/var/lib/kubelet",
+      pattern: "^/",
+      expected: "an absolute path such as /var/lib/etcd",
+    }),
     /** Per machine-type overrides of the derived tuning profile. Default: none. */
     tuning: Type.Record(Type.String(), TuningOverride, { default: {} }),
   },
@@ -293,7 +306,7 @@ export const LvsSection = Type.Object(
     }),
     /**
      * Pools VIPs are allocated from. Business VIPs are hashed into the FIRST
-     * pool only (components/fullnat-lvs/vips.ts): never resize or reorder
+     * pool only (stacks/derive/vips.ts): never resize or reorder
      * vipPools[0] — that moves every unpinned VIP; append pools instead (later
      * pools serve pins and the API VIP).
      */
@@ -520,7 +533,11 @@ export const MonitoringSection = Type.Object(
      * Mount point of the monitoring hosts' data disk that backs local volumes
      * (a `local-*` storageClass): the volumes of one host must fit on it. Default: /data/prometheus.
      */
-    dataMount: Type.String({ pattern: "^/", default: "/data/prometheus" }),
+    dataMount: Type.String({
+      pattern: "^/",
+      default: "/data/prometheus",
+      expected: "an absolute path such as /data/prometheus",
+    }),
     /** The Prometheus instances, split by target type. Default: both with the values above. */
     prometheus: Type.Object(
       { infra: PrometheusInstanceSection, business: PrometheusInstanceSection },
@@ -581,7 +598,17 @@ export const StackConfigSchema = Type.Object(
     minions: MinionsSection,
     bgp: BgpSection,
     lvs: Type.Optional(LvsSection),
-    businesses: Type.Array(BusinessSection, { default: [] }),
+    // At most MAX_BUSINESSES: every business has an nginx dashboard (~6.5
+    // KiB), and a datacenter's business dashboards share one Grafana
+    // ConfigMap (900 KiB, components/monitoring-stack/grafana.ts). Past about
+    // 140 the program would fail in MonitoringStack, after registering
+    // everything else, with no config path; 100 keeps headroom for bigger
+    // dashboards (tests/unit/monitoring-grafana.test.ts checks 100 fit).
+    businesses: Type.Array(BusinessSection, {
+      default: [],
+      maxItems: MAX_BUSINESSES,
+      expected: `at most ${MAX_BUSINESSES} businesses per datacenter (their dashboards share one Grafana ConfigMap)`,
+    }),
     monitoring: Type.Optional(MonitoringSection),
     logging: Type.Optional(LoggingSection),
   },
@@ -609,7 +636,7 @@ export const DiskSchema = Type.Object(
     /** Block device, e.g. sdb. */
     device: Type.String({ pattern: "^[a-z0-9]+$" }),
     /** Mount point, e.g. /var/lib/kubelet. */
-    mount: Type.String({ pattern: "^/" }),
+    mount: Type.String({ pattern: "^/", expected: "an absolute path such as /var/lib/etcd" }),
     sizeGiB: Type.Integer({ minimum: 1 }),
     /** Whether the filesystem sits on LVM. */
     lvm: Type.Boolean(),

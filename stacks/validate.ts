@@ -87,9 +87,97 @@ function messageFor(errors: ErrorObject[]): { extra?: string; message: string } 
   // errors for one mistake; the schema's `expected` annotation says it once.
   const withExpected = errors.map((e) => expectedOf(e.parentSchema as TSchema)).find((x) => x !== undefined);
   const value = first.data;
-  if (withExpected) return { message: `${show(value)} is not valid (expected ${withExpected})` };
+  // A list of sections is too long to echo: say how many entries it has.
+  const shown =
+    Array.isArray(value) && value.some((v) => typeof v === "object" && v !== null)
+      ? `${value.length} entries`
+      : show(value);
+  // YAML reads an unquoted 5.10 as the number 5.1 and 1e3 as 1000: the
+  // value the user sees in the message is not the one they wrote, so say why.
+  const wantsString = errors.some(
+    (e) => e.keyword === "type" && (e.params as { type?: string }).type === "string",
+  );
+  if (wantsString && (typeof value === "number" || typeof value === "boolean"))
+    return {
+      message: `${show(value)} is a ${typeof value}, not a string: YAML read the unquoted value as one (expected ${withExpected ?? "a string"}; quote it, e.g. "5.10", which unquoted becomes 5.1)`,
+    };
+  if (withExpected) return { message: `${shown} is not valid (expected ${withExpected})` };
+  // A union of literals: ajv says "must be equal to constant" once per
+  // alternative; the user needs the list of allowed values.
+  const allowed = [
+    ...new Set(
+      errors.flatMap((e) =>
+        e.keyword === "const"
+          ? [(e.params as { allowedValue: unknown }).allowedValue]
+          : e.keyword === "enum"
+            ? (e.params as { allowedValues: unknown[] }).allowedValues
+            : [],
+      ),
+    ),
+  ];
+  if (allowed.length > 0)
+    return {
+      message: `${show(value)} is not valid (expected one of ${allowed.map((v) => show(v)).join(", ")})`,
+    };
+  const expected = expectedFromSchema(first.parentSchema as SchemaBits | undefined);
+  // "10" for an integer, "true" for a boolean: the quotes made YAML read a string.
+  const quoted =
+    typeof value === "string" &&
+    errors.some((e) => e.keyword === "type") &&
+    ((/^-?[0-9]+(\.[0-9]+)?$/.test(value) && /integer|number/.test(expected ?? "")) ||
+      (/^(true|false)$/.test(value) && /boolean/.test(expected ?? "")))
+      ? "; remove the quotes"
+      : "";
+  if (expected) return { message: `${shown} is not valid (expected ${expected}${quoted})` };
   const reasons = [...new Set(errors.map((e) => e.message ?? e.keyword))];
-  return { message: `${show(value)} is not valid (expected a value that ${reasons.join("; ")})` };
+  return { message: `${shown} is not valid (expected a value that ${reasons.join("; ")})` };
+}
+
+interface SchemaBits {
+  readonly type?: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly minItems?: number;
+  readonly maxItems?: number;
+}
+
+/** What a schema without an `expected` annotation asks for, in words: "an integer 30-3600". */
+function expectedFromSchema(schema: SchemaBits | undefined): string | undefined {
+  if (!schema?.type) return undefined;
+  const range = (unit: string) =>
+    schema.minimum !== undefined && schema.maximum !== undefined
+      ? `${unit} ${schema.minimum}-${schema.maximum}`
+      : schema.minimum !== undefined
+        ? `${unit} >= ${schema.minimum}`
+        : schema.maximum !== undefined
+          ? `${unit} <= ${schema.maximum}`
+          : unit;
+  switch (schema.type) {
+    case "integer":
+      return range("an integer");
+    case "number":
+      return range("a number");
+    case "boolean":
+      return "a boolean, true or false";
+    case "string":
+      return schema.pattern
+        ? `a string matching the pattern ${schema.pattern}`
+        : schema.minLength
+          ? `a string of at least ${schema.minLength} character(s)`
+          : "a string";
+    case "array":
+      return schema.maxItems !== undefined
+        ? `a list of ${schema.minItems ?? 0}-${schema.maxItems} entries`
+        : schema.minItems
+          ? `a list of at least ${schema.minItems} entr${schema.minItems === 1 ? "y" : "ies"}`
+          : "a list";
+    case "object":
+      return "a mapping of settings";
+    default:
+      return undefined;
+  }
 }
 
 /**

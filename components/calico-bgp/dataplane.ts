@@ -7,7 +7,7 @@
 import type { DatacenterModel } from "../../stacks/model";
 import { labelKeys } from "../../stacks/labels";
 import { CALICO_API_VERSION } from "./crds";
-import { carvePools, type CalicoObject } from "./topology";
+import type { CalicoObject } from "./topology";
 
 /** Ports the Calico processes listen on (host network). */
 export const calicoPorts = {
@@ -127,10 +127,7 @@ export function lvsUntrackedPolicy(model: DatacenterModel): CalicoObject | undef
   const lvs = model.config.lvs;
   if (!lvs) return undefined;
   const lips = [...lvs.localAddressRanges];
-  const pods = carvePools(
-    model.config.bgp.ipPools,
-    model.racks.map((r) => r.name),
-  ).pools.map((p) => p.cidr);
+  const pods = model.ipPools.map((p) => p.cidr);
   return calico("GlobalNetworkPolicy", LVS_UNTRACKED_POLICY, {
     order: 10,
     // Directors run no calico-node; every other node may hold a real server.

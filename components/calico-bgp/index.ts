@@ -14,7 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "../../stacks/model";
-import { calicoCrds, CALICO_KINDS, type Crd } from "./crds";
+import { calicoCrd, CALICO_KINDS } from "./crds";
 import {
   bgpConfiguration,
   bgpPeers,
@@ -37,7 +37,7 @@ import {
 } from "./workloads";
 import { CALICO_CNI_PLUGIN, CALICO_KUBE_CONTROLLERS, CALICO_NAMESPACE, CALICO_NODE } from "./names";
 
-export { calicoRuleGroups, calicoScrapeConfigs, calicoJobs } from "./monitoring";
+export { calicoMonitoring, calicoRuleGroups, calicoScrapeConfigs, calicoJobs } from "./monitoring";
 export { CALICO_NAMESPACE } from "./names";
 
 export interface CalicoBGPArgs {
@@ -72,16 +72,16 @@ export class CalicoBGP extends pulumi.ComponentResource {
     this.namespace = ns.metadata.name;
 
     const crds = new Map<string, k8s.apiextensions.v1.CustomResourceDefinition>();
-    calicoCrds().forEach((crd: Crd, i) => {
+    // By kind, not by position in a second list: the resource name follows the kind.
+    for (const kind of CALICO_KINDS)
       crds.set(
-        CALICO_KINDS[i].kind,
+        kind.kind,
         new k8s.apiextensions.v1.CustomResourceDefinition(
-          `${name}-crd-${CALICO_KINDS[i].plural}`,
-          crd,
+          `${name}-crd-${kind.plural}`,
+          calicoCrd(kind),
           child,
         ),
       );
-    });
     const cr = <S>(suffix: string, obj: CalicoObject<S>) => {
       const def = crds.get(obj.kind);
       if (!def) throw new Error(`no CRD for ${obj.kind}`);

@@ -3,6 +3,7 @@
  * pods probing their own network plus Calico-wide health alerting; this is
  * the second half). Exported as data for the MonitoringStack to collect.
  */
+import type { MonitoringContribution } from "../monitoring-stack/contribution";
 import type { RuleGroup } from "../common/alerts";
 import { CALICO_NAMESPACE } from "./names";
 import { calicoPorts } from "./dataplane";
@@ -202,3 +203,8 @@ export function calicoScrapeConfigs(): Record<string, unknown>[] {
 
 /** The bird-exporter port, for the scrape config and the DaemonSet. */
 export const BIRD_METRICS_PORT = { name: "bird-metrics", containerPort: calicoPorts.birdExporter } as const;
+
+/** Calico's monitoring contribution: its rule groups and scrape jobs, all on the infra instance. */
+export function calicoMonitoring(): MonitoringContribution {
+  return { ruleGroups: { infra: calicoRuleGroups() }, scrapeConfigs: { infra: calicoScrapeConfigs() } };
+}

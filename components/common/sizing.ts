@@ -132,3 +132,28 @@ export function gracefulTermination(
     terminationGracePeriodSeconds: preStopWaitSeconds + shutdownTimeoutSeconds + killMarginSeconds,
   };
 }
+
+/**
+ * The least memory an nginx container with `workers` workers can run in, MiB:
+ * a floor, not a sizing guide. The ingress-nginx controller process (Go, plus
+ * the Lua shared dictionaries it preallocates) takes about 256 MiB; each
+ * worker's Lua VM and pools about 32 MiB; and each of its
+ * `connectionsPerWorker` connections needs at least its header and first
+ * proxy buffer (1 KiB + one 4 KiB page) plus kernel socket state, rounded to
+ * 8 KiB. Below this, a tier at full connection load is OOM-killed — every
+ * connection through that pod dropped at once.
+ */
+export function nginxMemoryFloorMiB(workers: number, connectionsPerWorker = 16384): number {
+  return 256 + workers * (32 + Math.ceil((connectionsPerWorker * 8) / 1024));
+}
+
+/**
+ * The least memory an Elasticsearch container needs for its heap plus what
+ * the JVM uses beside it, MiB: direct memory (Elasticsearch caps it at half
+ * the heap), metaspace and code cache (about 128 MiB), and thread stacks (the
+ * thread pools scale with `node.processors`: about 8 threads of 1 MiB per
+ * processor). A container below it is OOM-killed under load, not at start.
+ */
+export function jvmMemoryFloorMiB(heapMiB: number, processors: number): number {
+  return heapMiB + Math.ceil(heapMiB / 2) + 128 + processors * 8;
+}

@@ -13,6 +13,7 @@
  *  - lvs_rs_check_duration_seconds{vip,port,protocol,rs}   gauge, last health check's duration
  * `director` is added by the scrape config from the target list.
  */
+import type { MonitoringContribution } from "../monitoring-stack/contribution";
 import type { DatacenterModel } from "../../stacks/model";
 import type { RuleGroup } from "../common/alerts";
 import { datasourceUid } from "../monitoring-stack/contract";
@@ -228,5 +229,14 @@ export function lvsDashboard(): Record<string, unknown> {
       datasource: ds,
       targets: [{ refId: "A", expr, legendFormat, datasource: ds }],
     })),
+  };
+}
+
+/** The LVS tier's monitoring contribution: rules and scrape jobs on the infra instance, its dashboard. */
+export function lvsMonitoring(model: DatacenterModel): MonitoringContribution {
+  return {
+    ruleGroups: { infra: lvsRuleGroups() },
+    scrapeConfigs: { infra: lvsScrapeConfigs(model) },
+    dashboards: [{ folder: "platform", dashboard: lvsDashboard() }],
   };
 }

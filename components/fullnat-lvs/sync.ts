@@ -12,6 +12,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { labelKeys, managedBy } from "../../stacks/labels";
+import { platformNamespaces } from "../../stacks/namespaces";
 import { namespaceSpec } from "../common/namespace";
 import { httpGetProbe, livenessTiming, readinessTiming } from "../common/probes";
 import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contract";
@@ -27,7 +28,7 @@ import {
 import { directorHosts, directorPaths, laddrGroupName, LVS_EXPORTER_PORT } from "./directors";
 import { vipAssignments } from "./vips";
 
-export const LVS_NAMESPACE = "lvs-system";
+export const LVS_NAMESPACE = platformNamespaces.lvs.name;
 export const DIRECTOR_SYNC = "lvs-director-sync";
 export const DIRECTOR_SYNC_SSH_SECRET = "lvs-director-sync-ssh";
 const CONFIG_FILE = "config.json";

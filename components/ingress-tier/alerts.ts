@@ -7,6 +7,7 @@
  * Series are selected by `controller_namespace`, the label ingress-nginx puts
  * on its own metrics: the `namespace` label there is the Ingress's namespace.
  */
+import type { MonitoringContribution } from "../monitoring-stack/contribution";
 import type { RuleGroup } from "../common/alerts";
 
 export const ingressThresholds = {
@@ -112,4 +113,13 @@ export function ingressCapacityRules(): RuleGroup {
  */
 export function ingressAlertRules(): RuleGroup[] {
   return [ingressTrafficRules(), ingressCapacityRules()];
+}
+
+/**
+ * The tiers' monitoring contribution: traffic rules read nginx_ series, which
+ * only the business instance scrapes; capacity rules read kube_ and
+ * container_ series, which only the infra instance has.
+ */
+export function ingressMonitoring(): MonitoringContribution {
+  return { ruleGroups: { business: [ingressTrafficRules()], infra: [ingressCapacityRules()] } };
 }

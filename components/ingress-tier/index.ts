@@ -37,7 +37,7 @@ import {
   type TierNames,
 } from "./manifests";
 
-export { ingressAlertRules, ingressThresholds } from "./alerts";
+export { ingressAlertRules, ingressMonitoring, ingressThresholds } from "./alerts";
 export { nginxTuning, controllerConfigData, renderNginxConf } from "./nginx";
 export { tierNames, tierPodSelector, upstreamPodSelector } from "./manifests";
 
@@ -97,9 +97,11 @@ export class IngressTier extends pulumi.ComponentResource {
     this.tuning = t;
 
     const child = { parent: this };
-    const [tierNs, appNs] = namespaces(n).map(
-      (spec, i) => new k8s.core.v1.Namespace(`${name}-ns-${i === 0 ? "tier" : "app"}`, spec, child),
-    );
+    // Keyed, not positional: the resource name follows the key, so a
+    // reordered builder can never swap (and so replace) the two namespaces.
+    const nsSpecs = namespaces(n);
+    const tierNs = new k8s.core.v1.Namespace(`${name}-ns-tier`, nsSpecs.tier, child);
+    const appNs = new k8s.core.v1.Namespace(`${name}-ns-app`, nsSpecs.app, child);
     const inTier = { parent: this, dependsOn: [tierNs] };
     const inApp = { parent: this, dependsOn: [appNs] };
 

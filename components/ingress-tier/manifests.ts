@@ -16,6 +16,7 @@ import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { labelKeys, managedBy } from "../../stacks/labels";
 import { namespaceSpec } from "../common/namespace";
+import { businessNamespaces } from "../../stacks/namespaces";
 import {
   httpGetProbe,
   livenessTiming,
@@ -61,8 +62,8 @@ export interface TierNames {
 export function tierNames(business: string): TierNames {
   return {
     business,
-    namespace: `ingress-${business}`,
-    appNamespace: business,
+    namespace: businessNamespaces(business).tier,
+    appNamespace: businessNamespaces(business).app,
     ingressClass: `nginx-${business}`,
     controllerClass: `private-cloud.io/ingress-nginx-${business}`,
     deployment: "nginx",
@@ -120,11 +121,11 @@ export function l4Ports(biz: Business): { tcp: number[]; udp: number[] } {
  * (ports.ts), the gateway ping needs only a safe sysctl, and filebeat reads
  * a shared EmptyDir — nothing here needs more.
  */
-export function namespaces(n: TierNames): k8s.types.input.core.v1.Namespace[] {
-  return [
-    namespaceSpec(n.namespace, "restricted", "ingress"),
-    namespaceSpec(n.appNamespace, "restricted", "business"),
-  ];
+export function namespaces(n: TierNames): Record<"tier" | "app", k8s.types.input.core.v1.Namespace> {
+  return {
+    tier: namespaceSpec(n.namespace, "restricted", "ingress"),
+    app: namespaceSpec(n.appNamespace, "restricted", "business"),
+  };
 }
 
 export function ingressClass(n: TierNames): k8s.types.input.networking.v1.IngressClass {

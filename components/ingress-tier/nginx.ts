@@ -48,17 +48,18 @@ export function lvsHealthCheck(model: DatacenterModel): LvsHealthCheck {
 }
 
 /**
- * Cores of the machines an ingress pod can land on. With mixed machine types
- * the smallest wins: an affinity mask naming a core the host lacks makes
- * nginx's sched_setaffinity() fail and the worker runs unpinned.
+ * Cores of the machines an ingress pod can land on, when they all have the
+ * same count; undefined when the ingress machines differ. The masks live in
+ * one ConfigMap per tier, written before the scheduler picks a machine, so
+ * they can only follow the machine when every machine is the same. Sizing
+ * them for the smallest machine (as this once did) pinned every tier inside
+ * the first cores of a large machine, the seed's "load piles up on the first
+ * cores" again; with mixed sizes the tier is not pinned at all and the
+ * kernel spreads the workers.
  */
-export function ingressHostCores(model: DatacenterModel): number {
-  const cores = model.inventory.hosts.filter((h) => h.function === "ingress").map((h) => h.cores);
-  if (cores.length === 0)
-    throw new Error(
-      `datacenter ${model.name} has no ingress hosts (the model's cross-checks should have said so)`,
-    );
-  return Math.min(...cores);
+export function ingressHostCores(model: DatacenterModel): number | undefined {
+  const cores = new Set(model.inventory.hosts.filter((h) => h.function === "ingress").map((h) => h.cores));
+  return cores.size === 1 ? [...cores][0] : undefined;
 }
 
 /** Everything nginx-related that one tier derives from its business config. */
@@ -69,10 +70,11 @@ export interface NginxTuning {
   readonly memoryLimitMiB: number;
   /** `worker_processes`: floor(CPU limit in cores), never `auto` (the seed's 24-workers-on-6-cores incident). */
   readonly workerProcesses: number;
-  readonly hostCores: number;
+  /** Cores of every ingress machine; undefined when they differ (and the workers are not pinned). */
+  readonly hostCores: number | undefined;
   /** First core of this tier's masks: different businesses start on different cores of a shared host. */
   readonly affinityOffset: number;
-  /** One mask per worker (`worker_cpu_affinity`). */
+  /** One mask per worker (`worker_cpu_affinity`); empty when the machine is not known (not pinned). */
   readonly cpuAffinity: readonly string[];
   readonly workerConnections: number;
   readonly workerRlimitNofile: number;
@@ -85,7 +87,7 @@ export interface NginxTuning {
 export function nginxTuning(model: DatacenterModel, biz: Business): NginxTuning {
   const workerProcesses = nginxWorkerProcesses(biz.cpuLimitMillis);
   const hostCores = ingressHostCores(model);
-  const affinityOffset = stableOffset(biz.name, hostCores);
+  const affinityOffset = hostCores === undefined ? 0 : stableOffset(biz.name, hostCores);
   const conns = nginxConnections(workerProcesses);
   const lvs = lvsHealthCheck(model);
   return {
@@ -96,7 +98,7 @@ export function nginxTuning(model: DatacenterModel, biz: Business): NginxTuning 
     workerProcesses,
     hostCores,
     affinityOffset,
-    cpuAffinity: nginxCpuAffinity(workerProcesses, hostCores, affinityOffset),
+    cpuAffinity: hostCores === undefined ? [] : nginxCpuAffinity(workerProcesses, hostCores, affinityOffset),
     workerConnections: conns.workerConnections,
     workerRlimitNofile: conns.workerRlimitNofile,
     lvs,
@@ -178,6 +180,7 @@ export function httpSnippet(paths: NginxPaths): string {
 export function controllerConfigData(t: NginxTuning, paths: NginxPaths = podPaths): Record<string, string> {
   return {
     "worker-processes": String(t.workerProcesses),
+    // Empty means no pinning (ingress-nginx's own default).
     "worker-cpu-affinity": t.cpuAffinity.join(" "),
     "max-worker-connections": String(t.workerConnections),
     "max-worker-open-files": String(t.workerRlimitNofile),
@@ -211,7 +214,7 @@ export function renderNginxConf(t: NginxTuning, paths: NginxPaths, prefix: strin
   return [
     `# Rendered by components/ingress-tier/nginx.ts for business ${t.business}.`,
     `worker_processes ${data["worker-processes"]};`,
-    `worker_cpu_affinity ${data["worker-cpu-affinity"]};`,
+    ...(data["worker-cpu-affinity"] ? [`worker_cpu_affinity ${data["worker-cpu-affinity"]};`] : []),
     `worker_rlimit_nofile ${data["max-worker-open-files"]};`,
     `worker_shutdown_timeout ${data["worker-shutdown-timeout"]};`,
     `pid ${prefix}/nginx.pid;`,

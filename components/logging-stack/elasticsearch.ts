@@ -14,6 +14,7 @@ import type { DatacenterModel } from "../../stacks/model";
 import { ES_MASTER_NODES } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { labelKeys, managedBy } from "../../stacks/labels";
+import { platformNamespaces } from "../../stacks/namespaces";
 import { elasticsearchSizing } from "../common/sizing";
 import { livenessTiming, readinessTiming, startupTiming, warmupAnnotation } from "../common/probes";
 import { namespaceSpec } from "../common/namespace";
@@ -22,7 +23,7 @@ import { BUSINESS_INDEX_PREFIX } from "../common/filebeat";
 export type EsRole = "master" | "data" | "client";
 export const ES_ROLES: readonly EsRole[] = ["master", "data", "client"];
 
-export const LOGGING_NAMESPACE = "logging";
+export const LOGGING_NAMESPACE = platformNamespaces.logging.name;
 export const ES_HTTP_PORT = 9200;
 export const ES_TRANSPORT_PORT = 9300;
 /** Seconds a node needs to start (JVM, plugins, joining the cluster) before it is probed for liveness. */
@@ -315,28 +316,32 @@ export function esClientDeployment(model: DatacenterModel): k8s.types.input.apps
   };
 }
 
-export function esServices(): k8s.types.input.core.v1.Service[] {
-  const ports = [
-    { name: "http", port: ES_HTTP_PORT, targetPort: ES_HTTP_PORT, protocol: "TCP" },
-    { name: "transport", port: ES_TRANSPORT_PORT, targetPort: ES_TRANSPORT_PORT, protocol: "TCP" },
-  ];
-  return [
-    {
+export function esServices(): Record<"discovery" | "data" | "client", k8s.types.input.core.v1.Service> {
+  const http = { name: "http", port: ES_HTTP_PORT, targetPort: ES_HTTP_PORT, protocol: "TCP" };
+  const transport = {
+    name: "transport",
+    port: ES_TRANSPORT_PORT,
+    targetPort: ES_TRANSPORT_PORT,
+    protocol: "TCP",
+  };
+  const ports = [http, transport];
+  return {
+    discovery: {
       metadata: meta(esNames.discovery),
       // Masters must find each other before any is ready (they become ready together).
       spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: roleSelector("master"), ports },
     },
-    {
+    data: {
       metadata: meta(esNames.role("data")),
       spec: { clusterIP: "None", selector: roleSelector("data"), ports },
     },
-    {
+    client: {
       // Not headless: filebeat keeps long-lived bulk connections, and a
       // ClusterIP spreads new ones over the client nodes.
       metadata: meta(esNames.client),
-      spec: { selector: roleSelector("client"), ports: [ports[0]] },
+      spec: { selector: roleSelector("client"), ports: [http] },
     },
-  ];
+  };
 }
 
 /** One node of a role down at a time: for masters that keeps quorum, for data nodes a shard copy. */

@@ -10,6 +10,7 @@
  * their claims are kept by `persistentVolumeClaimRetentionPolicy` when the
  * StatefulSet is deleted or scaled down.
  */
+import type { MonitoringContribution } from "../monitoring-stack/contribution";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
@@ -80,6 +81,8 @@ export class LoggingStack extends pulumi.ComponentResource {
   readonly scrapeConfigs: ScrapeConfig[];
   /** Dashboards for Grafana (the Elasticsearch one is the MonitoringStack's own). */
   readonly dashboards: Dashboard[];
+  /** All of the above as one monitoring contribution (infra instance; dashboards in the platform folder). */
+  readonly monitoring: MonitoringContribution;
 
   constructor(name: string, args: LoggingStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("private-cloud:observability:LoggingStack", name, {}, opts);
@@ -92,6 +95,11 @@ export class LoggingStack extends pulumi.ComponentResource {
     this.alertRules = loggingAlertRules(model);
     this.scrapeConfigs = [filebeatScrapeConfig()];
     this.dashboards = [logShippingDashboard()];
+    this.monitoring = {
+      ruleGroups: { infra: this.alertRules },
+      scrapeConfigs: { infra: this.scrapeConfigs },
+      dashboards: this.dashboards.map((dashboard) => ({ folder: "platform", dashboard })),
+    };
 
     const ns = new k8s.core.v1.Namespace(`${name}-ns`, loggingNamespace(), { parent: this });
     const inNs = { parent: this, dependsOn: [ns] };
@@ -157,8 +165,9 @@ export class LoggingStack extends pulumi.ComponentResource {
     const configs = ES_ROLES.map(
       (r) => new k8s.core.v1.ConfigMap(`${name}-config-${r}`, esConfigMap(model, r), inNs),
     );
-    const services = esServices().map(
-      (s, i) => new k8s.core.v1.Service(`${name}-svc-${["discovery", "data", "client"][i]}`, s, inNs),
+    // Keyed: each Service's resource name follows its key, never its position.
+    const services = Object.entries(esServices()).map(
+      ([key, s]) => new k8s.core.v1.Service(`${name}-svc-${key}`, s, inNs),
     );
     const before = [ns, credentials, tls, ...configs, ...services];
     const dataOpts = { parent: this, dependsOn: before, protect, retainOnDelete: true };

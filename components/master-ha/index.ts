@@ -8,6 +8,7 @@
  * master's API server and etcd member are healthy. A master that does not come
  * back fails its step and the rollout stops with quorum intact.
  */
+import type { MonitoringContribution } from "../monitoring-stack/contribution";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
@@ -67,6 +68,8 @@ export class MasterHA extends pulumi.ComponentResource {
   readonly files: Readonly<Record<string, Record<string, string>>>;
   /** Alert rules for the control plane and Node-status drift, for the MonitoringStack. */
   readonly alertRules: RuleGroup[];
+  /** The same rules as a monitoring contribution: they read apiserver_, etcd_ and kube_ series (infra instance). */
+  readonly monitoring: MonitoringContribution;
   /** The per-master install commands, in rollout order (empty when host access is off). */
   readonly installs: command.remote.Command[] = [];
 
@@ -79,6 +82,7 @@ export class MasterHA extends pulumi.ComponentResource {
     this.endpoint = `https://${model.api.host}:${model.api.port}`;
     this.dnsRecords = model.api.dnsRecords;
     this.alertRules = controlPlaneAlertRules(model.masters.length);
+    this.monitoring = { ruleGroups: { infra: this.alertRules } };
     this.files = Object.fromEntries(
       model.masters.map((host) => [host.hostname, masterFiles({ model, host })]),
     );

@@ -1,13 +1,14 @@
 /**
  * The node-tuning DaemonSet of one machine class, as plain Kubernetes objects.
  */
+import { platformNamespaces } from "../../stacks/namespaces";
 import type * as k8s from "@pulumi/kubernetes";
 import { labelKeys, managedBy } from "../../stacks/labels";
 import { readinessTiming } from "../common/probes";
 import { digest } from "../common/digest";
 import { profileFile, TUNING_SCRIPT, type TuningProfile } from "./tuning";
 
-export const TUNING_NAMESPACE = "node-tuning";
+export const TUNING_NAMESPACE = platformNamespaces.nodeTuning.name;
 
 export interface TuningObjects {
   readonly configMap: k8s.types.input.core.v1.ConfigMap;

@@ -7,11 +7,12 @@ import { stringify } from "yaml";
 import type { DatacenterModel } from "../../stacks/model";
 import { ruleFile, type RuleGroup } from "../common/alerts";
 import type { PrometheusInstanceName } from "./contract";
-import { prometheusConfig, renderPrometheusConfig, type ContributedScrapeConfig } from "./prometheus-config";
+import { prometheusConfig, renderPrometheusConfig } from "./prometheus-config";
+import { collectContributions, type MonitoringContributions } from "./contribution";
 import { monitoringAlertRules } from "./rules";
 import { prometheusInstances, type PrometheusInstance } from "./instances";
 import { alertmanagerConfig, renderAlertmanagerConfig } from "./alertmanager";
-import { platformDashboards, type FolderedDashboard } from "./dashboards";
+import { platformDashboards } from "./dashboards";
 import {
   dashboardConfigMapData,
   grafanaDashboardProviders,
@@ -20,48 +21,7 @@ import {
   renderYaml,
 } from "./grafana";
 import { prometheusName, webPorts } from "./workloads";
-
-/**
- * Metric name prefixes that only the business instance scrapes (nginx, Jetty,
- * JVM, logger counters). A rule group reading them must be evaluated there: a
- * rule only sees its own instance's series.
- */
-export const BUSINESS_METRIC_PREFIXES = ["nginx_", "jetty_", "jvm_", "logback_", "log4j2_"] as const;
-/** Prefixes only the infra instance has. A group that reads both kinds can be evaluated nowhere. */
-export const INFRA_METRIC_PREFIXES = [
-  "node_",
-  "kube_",
-  "kubelet_",
-  "container_",
-  "apiserver_",
-  "etcd_",
-  "felix_",
-  "lvs_",
-  "elasticsearch_",
-  "filebeat_",
-] as const;
-
-const mentions = (expr: string, prefixes: readonly string[]) =>
-  prefixes.some((p) => new RegExp(`(^|[^a-zA-Z0-9_:])${p}[a-zA-Z0-9_:]*`).test(expr));
-
-/** Which instance evaluates a rule group: `business` when it reads business metrics, else `infra`. */
-export function instanceForRuleGroup(group: RuleGroup): PrometheusInstanceName {
-  const exprs = group.rules.map((r) => r.expr);
-  const business = exprs.filter((e) => mentions(e, BUSINESS_METRIC_PREFIXES));
-  if (business.length === 0) return "infra";
-  const infra = exprs.filter((e) => mentions(e, INFRA_METRIC_PREFIXES));
-  if (infra.length > 0)
-    throw new Error(
-      `rule group ${JSON.stringify(group.name)} reads business metrics (${BUSINESS_METRIC_PREFIXES.join(", ")}) and infrastructure metrics (${INFRA_METRIC_PREFIXES.join(", ")}); they live in different Prometheus instances — split the group`,
-    );
-  return "business";
-}
-
-export function routeRuleGroups(groups: readonly RuleGroup[]): Record<PrometheusInstanceName, RuleGroup[]> {
-  const out: Record<PrometheusInstanceName, RuleGroup[]> = { infra: [], business: [] };
-  for (const g of groups) out[instanceForRuleGroup(g)].push(g);
-  return out;
-}
+import { objectNames } from "./names";
 
 /** Rule files of one instance: `platform.yml` (ours) and `contributed.yml`. Group names must be unique per instance. */
 export function ruleFiles(
@@ -89,12 +49,8 @@ export function ruleFiles(
 }
 
 export interface MonitoringInputs {
-  /** Rule groups from other components; each goes to the instance that has its metrics. */
-  readonly ruleGroups?: readonly RuleGroup[];
-  /** Scrape jobs from other components, per instance. */
-  readonly scrapeConfigs?: Partial<Record<PrometheusInstanceName, readonly ContributedScrapeConfig[]>>;
-  /** Dashboards from other components, with their Grafana folder. */
-  readonly dashboards?: readonly FolderedDashboard[];
+  /** What other components contribute, keyed by contributor. Default: none. */
+  readonly contributions?: MonitoringContributions;
 }
 
 export interface MonitoringNamespaces {
@@ -129,7 +85,7 @@ export function monitoringFiles(
   const mon = model.config.monitoring;
   const instances = prometheusInstances(model);
   const own = monitoringAlertRules();
-  const contributed = routeRuleGroups(inputs.ruleGroups ?? []);
+  const contributed = collectContributions(inputs.contributions);
   const prometheus = {} as Record<PrometheusInstanceName, string>;
   const rules = {} as Record<PrometheusInstanceName, Record<string, string>>;
   for (const i of instances) {
@@ -139,14 +95,14 @@ export function monitoringFiles(
         datacenter: model.name,
         scrapeIntervalSeconds: i.scrapeIntervalSeconds,
         namespaces: ns,
-        extraScrapeConfigs: inputs.scrapeConfigs?.[i.name],
+        extraScrapeConfigs: contributed.scrapeConfigs[i.name],
       }),
     );
-    rules[i.name] = ruleFiles(i.name, own[i.name], contributed[i.name]);
+    rules[i.name] = ruleFiles(i.name, own[i.name], contributed.ruleGroups[i.name]);
   }
   const dashboards = [
     ...platformDashboards(model.config.businesses.map((b) => b.name)),
-    ...(inputs.dashboards ?? []),
+    ...contributed.dashboards,
   ];
   const dashboardData = dashboardConfigMapData(dashboards);
   const domain = mon.grafana.domain ?? `grafana.${model.config.datacenter.domain}`;
@@ -164,7 +120,7 @@ export function monitoringFiles(
             url: serviceUrl(prometheusName(i.name), ns.monitoring, webPorts.prometheus),
             scrapeIntervalSeconds: i.scrapeIntervalSeconds,
           })),
-          serviceUrl("alertmanager", ns.monitoring, webPorts.alertmanager),
+          serviceUrl(objectNames.alertmanager, ns.monitoring, webPorts.alertmanager),
         ),
       ),
       providers: renderYaml(grafanaDashboardProviders([...dashboardData.keys()])),

@@ -13,12 +13,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
-import type { RuleGroup } from "../common/alerts";
 import { namespaceSpec } from "../common/namespace";
 import { digest } from "../common/digest";
 import type { PrometheusInstanceName } from "./contract";
-import { CONFIG_FILE, type ContributedScrapeConfig } from "./prometheus-config";
-import type { FolderedDashboard } from "./dashboards";
+import { CONFIG_FILE } from "./prometheus-config";
+import type { MonitoringContributions } from "./contribution";
+import { objectNames, resourceNames } from "./names";
 import { monitoringFiles, serviceUrl, type MonitoringFiles } from "./files";
 import {
   alertmanagerStatefulSet,
@@ -30,13 +30,13 @@ import {
   objectLabels,
   podDisruptionBudget,
   prometheusClusterRoleRules,
-  prometheusName,
   prometheusStatefulSet,
   selectorLabels,
   webPorts,
 } from "./workloads";
 
 export * from "./contract";
+export * from "./contribution";
 export type { ScrapeConfig, ContributedScrapeConfig } from "./prometheus-config";
 export type { Dashboard, FolderedDashboard } from "./dashboards";
 
@@ -44,20 +44,12 @@ export interface MonitoringStackArgs {
   /** The validated datacenter model (`private-cloud:monitoring` holds retention, storage, routing). */
   readonly model: DatacenterModel;
   /**
-   * Alert rule groups other components contribute (MasterHA's control plane
-   * and Node-status drift, LVS, ingress, logging). Each group is evaluated by
-   * the instance that scrapes its metrics: `business` when it reads nginx_,
-   * jetty_, jvm_, logback_ or log4j2_ series, `infra` otherwise; a group that
-   * reads both is refused. Default: none.
+   * What other components contribute (MasterHA's control-plane rules, Calico,
+   * LVS, ingress, logging), keyed by contributor, each in one shape: rule
+   * groups by the instance that evaluates them, scrape jobs by instance,
+   * dashboards with their folder. Default: none.
    */
-  readonly ruleGroups?: readonly RuleGroup[];
-  /**
-   * Extra scrape jobs per instance, for targets the scrape annotations cannot
-   * describe (hosts outside Kubernetes, exporters behind a prober). Default: none.
-   */
-  readonly scrapeConfigs?: Partial<Record<PrometheusInstanceName, readonly ContributedScrapeConfig[]>>;
-  /** Grafana dashboards other components contribute (typed or plain Grafana JSON), with their folder. Default: none. */
-  readonly dashboards?: readonly FolderedDashboard[];
+  readonly contributions?: MonitoringContributions;
   /** Namespace of the stack (Pod Security `restricted`). Default: monitoring. */
   readonly namespace?: string;
   /** Namespace of node-exporter, the one part that needs the host (`privileged`). Default: node-exporter. */
@@ -88,8 +80,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const { model } = args;
     const mon = model.config.monitoring;
     const images = imagesFor(model);
-    const nsName = args.namespace ?? "monitoring";
-    const nodeNsName = args.nodeExporterNamespace ?? "node-exporter";
+    const nsName = args.namespace ?? model.namespaces.platform.monitoring;
+    const nodeNsName = args.nodeExporterNamespace ?? model.namespaces.platform.nodeExporter;
     const protect = args.protectData ?? true;
     const parent = { parent: this };
 
@@ -97,13 +89,15 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const files = monitoringFiles(model, args, { monitoring: nsName, nodeExporter: nodeNsName });
     this.files = files;
 
+    const rn = resourceNames(name);
+    const on = objectNames;
     const ns = new k8s.core.v1.Namespace(
-      `${name}-ns`,
+      rn.namespace,
       namespaceSpec(nsName, "restricted", "monitoring"),
       parent,
     );
     const nodeNs = new k8s.core.v1.Namespace(
-      `${name}-node-exporter-ns`,
+      rn.nodeExporterNamespace,
       // hostNetwork, hostPID and hostPath mounts: only `privileged` admits them.
       namespaceSpec(nodeNsName, "privileged", "monitoring"),
       parent,
@@ -114,19 +108,19 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // --- RBAC ---------------------------------------------------------------
     const clusterReader = (app: string, rules: k8s.types.input.rbac.v1.PolicyRule[]) => {
       const sa = new k8s.core.v1.ServiceAccount(
-        `${name}-${app}`,
+        rn.reader(app),
         { metadata: { name: app, namespace, labels: objectLabels(app) } },
         parent,
       );
       const role = new k8s.rbac.v1.ClusterRole(
-        `${name}-${app}`,
-        { metadata: { name: `${nsName}-${app}`, labels: objectLabels(app) }, rules },
+        rn.reader(app),
+        { metadata: { name: on.clusterRole(nsName, app), labels: objectLabels(app) }, rules },
         parent,
       );
       new k8s.rbac.v1.ClusterRoleBinding(
-        `${name}-${app}`,
+        rn.reader(app),
         {
-          metadata: { name: `${nsName}-${app}`, labels: objectLabels(app) },
+          metadata: { name: on.clusterRole(nsName, app), labels: objectLabels(app) },
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
           subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace }],
         },
@@ -134,18 +128,22 @@ export class MonitoringStack extends pulumi.ComponentResource {
       );
       return sa;
     };
-    const prometheusSa = clusterReader("prometheus", prometheusClusterRoleRules());
-    const ksmSa = clusterReader("kube-state-metrics", kubeStateMetricsClusterRoleRules());
+    const prometheusSa = clusterReader(on.serviceAccount.prometheus, prometheusClusterRoleRules());
+    const ksmSa = clusterReader(on.serviceAccount.kubeStateMetrics, kubeStateMetricsClusterRoleRules());
 
     // --- Prometheus, one StatefulSet per instance ----------------------------
     this.prometheusUrls = {} as Record<PrometheusInstanceName, string>;
     for (const inst of files.instances) {
-      const base = `${name}-${prometheusName(inst.name)}`;
-      const k8sName = prometheusName(inst.name);
+      const base = rn.prometheus(inst.name);
+      const k8sName = on.prometheus(inst.name);
       const config = new k8s.core.v1.ConfigMap(
         `${base}-config`,
         {
-          metadata: { name: `${k8sName}-config`, namespace, labels: objectLabels("prometheus", inst.name) },
+          metadata: {
+            name: on.prometheusConfig(inst.name),
+            namespace,
+            labels: objectLabels("prometheus", inst.name),
+          },
           data: { [CONFIG_FILE]: files.prometheus[inst.name] },
         },
         parent,
@@ -153,7 +151,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
       const rules = new k8s.core.v1.ConfigMap(
         `${base}-rules`,
         {
-          metadata: { name: `${k8sName}-rules`, namespace, labels: objectLabels("prometheus", inst.name) },
+          metadata: {
+            name: on.prometheusRules(inst.name),
+            namespace,
+            labels: objectLabels("prometheus", inst.name),
+          },
           data: files.rules[inst.name],
         },
         parent,
@@ -171,9 +173,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
           instance: inst,
           namespace: nsName,
           image: images.prometheus,
-          serviceAccountName: "prometheus",
-          configMapName: `${k8sName}-config`,
-          rulesConfigMapName: `${k8sName}-rules`,
+          serviceAccountName: on.serviceAccount.prometheus,
+          configMapName: on.prometheusConfig(inst.name),
+          rulesConfigMapName: on.prometheusRules(inst.name),
           storageClass: mon.storageClass,
           configDigest: digest(files.prometheus[inst.name], ...Object.values(files.rules[inst.name])),
         }),
@@ -189,19 +191,15 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
 
     // --- node-exporter ---------------------------------------------------------
-    new k8s.apps.v1.DaemonSet(
-      `${name}-node-exporter`,
-      nodeExporterDaemonSet(nodeNsName, images.nodeExporter),
-      {
-        parent: this,
-        dependsOn: [nodeNs],
-      },
-    );
+    new k8s.apps.v1.DaemonSet(rn.nodeExporter, nodeExporterDaemonSet(nodeNsName, images.nodeExporter), {
+      parent: this,
+      dependsOn: [nodeNs],
+    });
 
     // --- kube-state-metrics ----------------------------------------------------
     new k8s.apps.v1.Deployment(
-      `${name}-kube-state-metrics`,
-      kubeStateMetricsDeployment(nsName, images.kubeStateMetrics, "kube-state-metrics"),
+      rn.kubeStateMetrics,
+      kubeStateMetricsDeployment(nsName, images.kubeStateMetrics, on.serviceAccount.kubeStateMetrics),
       { parent: this, dependsOn: [ksmSa] },
     );
 
@@ -209,17 +207,17 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const am = mon.alertmanager;
     // A Secret: receiver URLs often carry tokens.
     const amConfig = new k8s.core.v1.Secret(
-      `${name}-alertmanager-config`,
+      rn.alertmanagerConfig,
       {
-        metadata: { name: "alertmanager-config", namespace, labels: objectLabels("alertmanager") },
+        metadata: { name: on.alertmanagerConfig, namespace, labels: objectLabels("alertmanager") },
         stringData: { "alertmanager.yml": files.alertmanager },
       },
       parent,
     );
     new k8s.core.v1.Service(
-      `${name}-alertmanager`,
+      rn.alertmanager,
       headlessService(
-        "alertmanager",
+        on.alertmanager,
         nsName,
         "alertmanager",
         undefined,
@@ -234,29 +232,29 @@ export class MonitoringStack extends pulumi.ComponentResource {
       { parent: this, dependsOn: [ns] },
     );
     new k8s.apps.v1.StatefulSet(
-      `${name}-alertmanager`,
+      rn.alertmanager,
       alertmanagerStatefulSet({
         namespace: nsName,
         image: images.alertmanager,
         replicas: am.replicas,
         storageGiB: am.storageGiB,
         storageClass: mon.storageClass,
-        configSecretName: "alertmanager-config",
+        configSecretName: on.alertmanagerConfig,
         configDigest: digest(files.alertmanager),
       }),
       { parent: this, dependsOn: [amConfig], protect },
     );
     if (am.replicas > 1)
       new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-alertmanager`,
-        podDisruptionBudget("alertmanager", nsName, "alertmanager"),
+        rn.alertmanager,
+        podDisruptionBudget(on.alertmanager, nsName, "alertmanager"),
         { parent: this, dependsOn: [ns] },
       );
-    this.alertmanagerUrl = serviceUrl("alertmanager", nsName, webPorts.alertmanager);
+    this.alertmanagerUrl = serviceUrl(on.alertmanager, nsName, webPorts.alertmanager);
 
     // --- Grafana -------------------------------------------------------------------
     const password = new random.RandomPassword(
-      `${name}-grafana-admin`,
+      rn.grafanaAdminPassword,
       // Alphanumeric: it goes through env vars and shells without quoting trouble; 32 characters is ~190 bits.
       { length: 32, special: false },
       parent,
@@ -264,17 +262,17 @@ export class MonitoringStack extends pulumi.ComponentResource {
     this.grafanaAdminUser = mon.grafana.adminUser;
     this.grafanaAdminPassword = pulumi.secret(password.result);
     const adminSecret = new k8s.core.v1.Secret(
-      `${name}-grafana-admin`,
+      rn.grafanaAdmin,
       {
-        metadata: { name: "grafana-admin", namespace, labels: objectLabels("grafana") },
+        metadata: { name: on.grafanaAdmin, namespace, labels: objectLabels("grafana") },
         stringData: { "admin-user": mon.grafana.adminUser, "admin-password": this.grafanaAdminPassword },
       },
       parent,
     );
     const cm = (suffix: string, data: Record<string, string>) =>
       new k8s.core.v1.ConfigMap(
-        `${name}-grafana-${suffix}`,
-        { metadata: { name: `grafana-${suffix}`, namespace, labels: objectLabels("grafana") }, data },
+        rn.grafanaConfigMap(suffix),
+        { metadata: { name: on.grafanaConfigMap(suffix), namespace, labels: objectLabels("grafana") }, data },
         parent,
       );
     const grafanaConfigs = [
@@ -284,18 +282,18 @@ export class MonitoringStack extends pulumi.ComponentResource {
     ];
     const dashboardMaps = [...files.grafana.dashboards].map(([folder, data]) => ({
       folder,
-      configMapName: `grafana-dashboards-${folder}`,
+      configMapName: on.grafanaConfigMap(`dashboards-${folder}`),
       resource: cm(`dashboards-${folder}`, data),
     }));
     new k8s.apps.v1.Deployment(
-      `${name}-grafana`,
+      rn.grafana,
       grafanaDeployment({
         namespace: nsName,
         image: images.grafana,
-        adminSecretName: "grafana-admin",
-        iniConfigMapName: "grafana-ini",
-        datasourcesConfigMapName: "grafana-datasources",
-        providersConfigMapName: "grafana-providers",
+        adminSecretName: on.grafanaAdmin,
+        iniConfigMapName: on.grafanaConfigMap("ini"),
+        datasourcesConfigMapName: on.grafanaConfigMap("datasources"),
+        providersConfigMapName: on.grafanaConfigMap("providers"),
         dashboardConfigMaps: dashboardMaps.map(({ folder, configMapName }) => ({ folder, configMapName })),
         configDigest: digest(
           files.grafana.ini,
@@ -307,9 +305,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
       { parent: this, dependsOn: [adminSecret, ...grafanaConfigs, ...dashboardMaps.map((d) => d.resource)] },
     );
     new k8s.core.v1.Service(
-      `${name}-grafana`,
+      rn.grafana,
       {
-        metadata: { name: "grafana", namespace, labels: objectLabels("grafana") },
+        metadata: { name: on.grafana, namespace, labels: objectLabels("grafana") },
         spec: {
           selector: selectorLabels("grafana"),
           ports: [{ name: "http", port: 80, targetPort: "http" }],
@@ -317,7 +315,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.grafanaUrl = `http://grafana.${nsName}.svc`;
+    this.grafanaUrl = `http://${on.grafana}.${nsName}.svc`;
 
     this.registerOutputs({
       namespace: this.namespace,

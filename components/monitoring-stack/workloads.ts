@@ -3,6 +3,7 @@
  * Prometheus StatefulSets, node-exporter, kube-state-metrics, Alertmanager,
  * Grafana, and the RBAC they need. The component only wires them.
  */
+import { objectNames } from "./names";
 import type * as k8s from "@pulumi/kubernetes";
 import { labelKeys, managedBy } from "../../stacks/labels";
 import { maxWorkersForCpuLimit } from "../common/sizing";
@@ -152,7 +153,7 @@ export interface PrometheusWorkloadInput {
   readonly configDigest: string;
 }
 
-export const prometheusName = (instance: string) => `prometheus-${instance}`;
+export const prometheusName = objectNames.prometheus;
 
 export function prometheusStatefulSet(p: PrometheusWorkloadInput): k8s.types.input.apps.v1.StatefulSet {
   const i = p.instance;
@@ -283,7 +284,7 @@ export function nodeExporterDaemonSet(namespace: string, image: string): k8s.typ
   const cpuLimitMillis = 250;
   const selector = selectorLabels("node-exporter");
   return {
-    metadata: { name: "node-exporter", namespace, labels: objectLabels("node-exporter") },
+    metadata: { name: objectNames.nodeExporter, namespace, labels: objectLabels("node-exporter") },
     spec: {
       selector: { matchLabels: selector },
       // 127 hosts: roll a tenth at a time rather than one by one for an hour.
@@ -385,7 +386,7 @@ export function kubeStateMetricsDeployment(
   const cpuLimitMillis = 1000;
   const selector = selectorLabels("kube-state-metrics");
   return {
-    metadata: { name: "kube-state-metrics", namespace, labels: objectLabels("kube-state-metrics") },
+    metadata: { name: objectNames.kubeStateMetrics, namespace, labels: objectLabels("kube-state-metrics") },
     spec: {
       // One replica: two would duplicate every object series; a restart is a
       // scrape gap, and the workload alerts have `for:` windows longer than it.
@@ -487,7 +488,11 @@ export function alertmanagerStatefulSet(a: AlertmanagerWorkloadInput): k8s.types
       : // One replica: no gossip (an empty listen address turns clustering off).
         ["--cluster.listen-address="];
   return {
-    metadata: { name: "alertmanager", namespace: a.namespace, labels: objectLabels("alertmanager") },
+    metadata: {
+      name: objectNames.alertmanager,
+      namespace: a.namespace,
+      labels: objectLabels("alertmanager"),
+    },
     spec: {
       serviceName: "alertmanager",
       replicas: a.replicas,
@@ -569,7 +574,7 @@ export function grafanaDeployment(g: GrafanaWorkloadInput): k8s.types.input.apps
   const cpuLimitMillis = 1000;
   const selector = selectorLabels("grafana");
   return {
-    metadata: { name: "grafana", namespace: g.namespace, labels: objectLabels("grafana") },
+    metadata: { name: objectNames.grafana, namespace: g.namespace, labels: objectLabels("grafana") },
     spec: {
       // One replica: sessions and preferences live in its SQLite file. Every
       // datasource and dashboard is provisioned, so a new pod is the same Grafana.

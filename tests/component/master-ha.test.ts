@@ -67,9 +67,11 @@ describe("MasterHA with host access", () => {
     });
   });
 
-  it("exposes the VIP endpoint and no DNS records in lvs mode", async () => {
+  it("exposes the VIP endpoint, and publishes apiServer.name for the VIP in lvs mode", async () => {
     expect(masters.endpoint).toBe("https://10.250.16.10:6443");
-    expect(masters.dnsRecords).toEqual([]);
+    expect(masters.dnsRecords).toEqual([
+      { name: "api.dc-a.cloud.internal", type: "A", value: "10.250.16.10", ttlSeconds: 30 },
+    ]);
     expect(masters.kubeconfig).toBeDefined();
     expect(Object.keys(masters.files)).toHaveLength(5);
     const kubeconfig = await valueOf(masters.kubeconfig as never);

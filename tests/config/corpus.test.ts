@@ -52,7 +52,7 @@ const cases: Case[] = [
     name: "a master listed twice",
     mutate: (f) => (cfg(f).masters.hostnames[2] = "dcc-c1r01-01"),
     expected: [
-      'private-cloud:masters.hostnames[2]: "dcc-c1r01-01" is listed twice (expected distinct masters)',
+      'private-cloud:masters.hostnames[2]: "dcc-c1r01-01" is already used by masters.hostnames[0] (expected distinct masters)',
     ],
   },
   {

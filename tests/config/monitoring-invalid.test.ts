@@ -82,7 +82,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "dc-b",
     (f) => (am(f).routes[0].matchers = ['namespace=~"ingress-(.*"']),
     [
-      'private-cloud:monitoring.alertmanager.routes[0].matchers[0]: "namespace=~\\"ingress-(.*\\"" has an invalid regular expression (expected an RE2 regex)',
+      'private-cloud:monitoring.alertmanager.routes[0].matchers[0]: "namespace=~\\"ingress-(.*\\"" has a regular expression Alertmanager refuses: missing closing ): `ingress-(.*` (expected RE2 syntax: no lookaround, backreferences or possessive quantifiers)',
     ],
   ],
   [
@@ -135,9 +135,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "retention of zero days",
     "dc-c",
     (f) => (mon(f).prometheus = { infra: { retentionDays: 0 } }),
-    [
-      "private-cloud:monitoring.prometheus.infra.retentionDays: 0 is not valid (expected a value that must be >= 1)",
-    ],
+    ["private-cloud:monitoring.prometheus.infra.retentionDays: 0 is not valid (expected an integer 1-400)"],
   ],
   [
     "one monitoring host without the data disk",

@@ -77,7 +77,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "dc-c",
     (f) => (f.raw as Raw).bgp.peers.push({ ...(f.raw as Raw).bgp.peers[0] }),
     [
-      'private-cloud:bgp.peers[4]: "c1r01/172.18.1.1" is already bgp.peers[0] (expected one entry per rack and router)',
+      'private-cloud:bgp.peers[4]: "c1r01/172.18.1.1" is already used by bgp.peers[0] (expected one entry per rack and router)',
     ],
   ],
   [
@@ -191,7 +191,9 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "a director listed twice",
     "dc-c",
     (f) => ((f.raw as Raw).lvs.directors = ["dcc-c1r01-03", "dcc-c1r01-04", "dcc-c1r01-03"]),
-    ['private-cloud:lvs.directors[2]: "dcc-c1r01-03" is listed twice (expected distinct directors)'],
+    [
+      'private-cloud:lvs.directors[2]: "dcc-c1r01-03" is already used by lvs.directors[0] (expected distinct directors)',
+    ],
   ],
   [
     "a VIP pin for a business that does not exist",

@@ -44,4 +44,26 @@ describe("the three datacenter stacks", () => {
       m.masters.map((h) => ({ name: "api.dc-b.cloud.internal", type: "A", value: h.ip, ttlSeconds: 30 })),
     );
   });
+
+  it("warn, without refusing, when every ingress tier at maxReplicas would outgrow the ingress fleet", () => {
+    const warnings = stacks.map((f) =>
+      loadStackFile(path.join(projectDir, f)).warnings.map((w) => `${w.path}: ${w.message}`),
+    );
+    // dc-a: shop 40 × 6000m + account 16 × 4000m + push 12 × 2500m = 334000m on 8 × 32 cores.
+    expect(warnings).toEqual([
+      [
+        "private-cloud:businesses: every ingress tier at maxReplicas needs 334000m CPU, more than the 8 ingress machines' 256000m (expected the sum of maxReplicas × CPU request to fit, or tiers that never peak together)",
+      ],
+      [],
+      [],
+    ]);
+  });
+
+  it("derive each fact once, on the model: VIPs, IP pools, namespaces", () => {
+    const m = loadStackFile(path.join(projectDir, "Pulumi.dc-a.yaml"));
+    expect(m.vips.map((v) => v.business)).toEqual(["shop", "account", "push"]);
+    expect(m.ipPools.length).toBeGreaterThan(0);
+    expect(m.namespaces.platform.nodeTuning).toBe("node-tuning");
+    expect(m.namespaces.businesses.shop).toEqual({ tier: "ingress-shop", app: "shop" });
+  });
 });

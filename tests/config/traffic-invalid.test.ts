@@ -25,7 +25,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "dc-c",
     (f) => (biz(f).name = "logging"),
     [
-      'private-cloud:businesses[0].name: "logging" is a platform namespace or prefix (expected a business name that is none of default, kube-system, kube-public, kube-node-lease, calico-system, calico-apiserver, lvs-system, monitoring, logging, private-cloud and does not start with ingress- or kube-)',
+      'private-cloud:businesses[0].name: "logging" is a platform namespace or prefix (expected a business name that is none of default, kube-system, kube-public, kube-node-lease, calico-apiserver, private-cloud, calico-system, lvs-system, node-tuning, node-exporter, monitoring, logging and does not start with ingress- or kube-)',
     ],
   ],
   [
@@ -33,7 +33,7 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "dc-c",
     (f) => (biz(f).name = "ingress-apps"),
     [
-      'private-cloud:businesses[0].name: "ingress-apps" is a platform namespace or prefix (expected a business name that is none of default, kube-system, kube-public, kube-node-lease, calico-system, calico-apiserver, lvs-system, monitoring, logging, private-cloud and does not start with ingress- or kube-)',
+      'private-cloud:businesses[0].name: "ingress-apps" is a platform namespace or prefix (expected a business name that is none of default, kube-system, kube-public, kube-node-lease, calico-apiserver, private-cloud, calico-system, lvs-system, node-tuning, node-exporter, monitoring, logging and does not start with ingress- or kube-)',
     ],
   ],
   [
@@ -55,9 +55,15 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
   [
     "more nginx workers than the ingress machines have cores",
     "dc-c",
-    (f) => Object.assign(biz(f), { cpuLimitMillis: 40000, maxReplicas: 3 }),
+    (f) =>
+      Object.assign(biz(f), {
+        cpuLimitMillis: 40000,
+        cpuRequestMillis: 4000,
+        memoryLimitMiB: 8192,
+        maxReplicas: 3,
+      }),
     [
-      "private-cloud:businesses[0].cpuLimitMillis: 40000 gives 40 nginx workers but the smallest ingress machine has 32 cores (expected at most 32999: each worker is pinned to its own core)",
+      "private-cloud:businesses[0].cpuLimitMillis: 40000 gives 40 nginx workers but the smallest ingress machine has 32 cores (expected at most 32999: more workers than cores only adds context switches)",
     ],
   ],
   [
@@ -97,7 +103,9 @@ const cases: [string, string, (f: Fixture) => void, string[]][] = [
     "a port listed twice",
     "dc-c",
     (f) => biz(f).ports.push({ port: 443, protocol: "TCP" }),
-    ["private-cloud:businesses[0].ports[1]: 443/TCP is listed twice (expected each port/protocol once)"],
+    [
+      'private-cloud:businesses[0].ports[1]: "443/TCP" is already used by ports[0] (expected each port/protocol once)',
+    ],
   ],
   [
     "a UDP port for the L4 proxy is fine",

@@ -29,6 +29,14 @@ describe("cpu-limit-worker-consistency", () => {
       ],
     ],
     [
+      "memory that cannot hold the workers' connections (the floor config validation uses)",
+      nginxTier,
+      (rs) => (container(rs, "shop-nginx").resources.limits.memory = "1Gi"),
+      [
+        `${NGINX}: memory limit 1024Mi cannot hold 6 workers × 16384 connections (ConfigMap ingress-shop/nginx) — set the memory limit >= 1216Mi or fewer workers/connections`,
+      ],
+    ],
+    [
       "a fractional limit rounds up: 6500m allows 7 workers, not 8",
       nginxTier,
       (rs) => {

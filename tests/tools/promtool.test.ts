@@ -13,15 +13,15 @@ import { loadStackFile } from "../../stacks/config";
 import type { DatacenterModel } from "../../stacks/model";
 import type { RuleGroup } from "../../components/common/alerts";
 import { controlPlaneAlertRules } from "../../components/master-ha/alerts";
-import { ingressAlertRules } from "../../components/ingress-tier/alerts";
-import { calicoRuleGroups, calicoScrapeConfigs } from "../../components/calico-bgp/monitoring";
-import { lvsRuleGroups, lvsScrapeConfigs } from "../../components/fullnat-lvs/monitoring";
 import { filebeatScrapeConfig, loggingAlertRules } from "../../components/logging-stack/monitoring";
+import { monitoringFiles, type MonitoringFiles } from "../../components/monitoring-stack/files";
 import {
-  monitoringFiles,
-  routeRuleGroups,
-  type MonitoringFiles,
-} from "../../components/monitoring-stack/files";
+  collectContributions,
+  type MonitoringContributions,
+} from "../../components/monitoring-stack/contribution";
+import { calicoMonitoring } from "../../components/calico-bgp/monitoring";
+import { lvsMonitoring } from "../../components/fullnat-lvs/monitoring";
+import { ingressMonitoring } from "../../components/ingress-tier/alerts";
 import { monitoringAlertRules } from "../../components/monitoring-stack/rules";
 import { RULES_DIR, SA_DIR } from "../../components/monitoring-stack/prometheus-config";
 import {
@@ -41,24 +41,24 @@ import {
 const STACKS = ["dc-a", "dc-b", "dc-c"] as const;
 const namespaces = { monitoring: "monitoring", nodeExporter: "node-exporter" };
 
-/** Every rule group other components export today. */
-function contributedRuleGroups(model: DatacenterModel): RuleGroup[] {
-  return [
-    ...controlPlaneAlertRules(model.masters.length),
-    ...ingressAlertRules(),
-    ...calicoRuleGroups(),
-    ...lvsRuleGroups(),
-    ...loggingAlertRules(model),
-  ];
+/** What every other component contributes today, as stacks/datacenter.ts assembles it. */
+function contributions(model: DatacenterModel): MonitoringContributions {
+  return {
+    masters: { ruleGroups: { infra: controlPlaneAlertRules(model.masters.length) } },
+    calico: calicoMonitoring(),
+    lvs: lvsMonitoring(model),
+    ingress: ingressMonitoring(),
+    logging: {
+      ruleGroups: { infra: loggingAlertRules(model) },
+      scrapeConfigs: { infra: [filebeatScrapeConfig()] },
+    },
+  };
 }
 
 function render(stack: string): { model: DatacenterModel; files: MonitoringFiles } {
   const model = loadStackFile(path.join(projectDir, `Pulumi.${stack}.yaml`));
-  const inputs = {
-    ruleGroups: contributedRuleGroups(model),
-    // Every job other components contribute today: promtool checks theirs with ours.
-    scrapeConfigs: { infra: [...calicoScrapeConfigs(), ...lvsScrapeConfigs(model), filebeatScrapeConfig()] },
-  };
+  // Every rule and job other components contribute today: promtool checks theirs with ours.
+  const inputs = { contributions: contributions(model) };
   return { model, files: monitoringFiles(model, inputs, namespaces) };
 }
 
@@ -147,7 +147,7 @@ describeWithTool("promtool", "generated Prometheus rules and config", () => {
 
   describe("promtool test rules: the important alerts fire, and stay quiet when they should", () => {
     const { model } = render("dc-a");
-    const routed = routeRuleGroups(contributedRuleGroups(model));
+    const routed = collectContributions(contributions(model)).ruleGroups;
     const own = monitoringAlertRules();
 
     const runCases = (instance: PrometheusInstanceName, cases: AlertCase[], groups: RuleGroup[]) => {

@@ -138,7 +138,9 @@ describe("conntrack bypass for LVS traffic", () => {
 
   it("keeps the conntrack-invalid check where there is no LVS tier", () => {
     const f = fixture("dc-b");
+    // Without an LVS tier there can be no businesses (their VIPs live on it).
     delete f.raw.lvs;
+    f.raw.businesses = [];
     const model = modelOf(f);
     expect(lvsUntrackedPolicy(model)).toBeUndefined();
     expect(felixConfiguration(model).spec.disableConntrackInvalidCheck).toBe(false);

@@ -167,13 +167,14 @@ describe("the nginx Deployment", () => {
       expect(c.securityContext.capabilities.drop).toEqual(["ALL"]);
     }
     expect(spec.securityContext.runAsNonRoot).toBe(true);
-    const nsLabels = plain<k8s.types.output.core.v1.Namespace[]>(namespaces(tierNames("shop"))).map(
-      (ns) => ns.metadata.labels,
-    );
-    expect(nsLabels).toEqual([
-      expect.objectContaining({ "pod-security.kubernetes.io/enforce": "restricted" }),
-      expect.objectContaining({ "pod-security.kubernetes.io/enforce": "restricted" }),
-    ]);
+    const ns = plain<Record<string, k8s.types.output.core.v1.Namespace>>(namespaces(tierNames("shop")));
+    expect(Object.keys(ns)).toEqual(["tier", "app"]);
+    expect(ns.tier.metadata.name).toBe("ingress-shop");
+    expect(ns.app.metadata.name).toBe("shop");
+    for (const n of Object.values(ns))
+      expect(n.metadata.labels).toEqual(
+        expect.objectContaining({ "pod-security.kubernetes.io/enforce": "restricted" }),
+      );
   });
 
   it("leaves replicas to the HPA", () => {

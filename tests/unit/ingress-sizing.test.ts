@@ -4,7 +4,14 @@
  * Tables, no mocks. The policy pack checks with the same functions.
  */
 import { gracefulTermination, nginxCpuAffinity, nginxWorkerProcesses } from "../../components/common/sizing";
-import { ingressHostCores, lvsHealthCheck, nginxTuning } from "../../components/ingress-tier/nginx";
+import {
+  controllerConfigData,
+  ingressHostCores,
+  lvsHealthCheck,
+  nginxTuning,
+  podPaths,
+  renderNginxConf,
+} from "../../components/ingress-tier/nginx";
 import { fixture, modelOf } from "../helpers/config";
 
 /** The cores a set of masks pins to (masks are written most significant bit first). */
@@ -72,7 +79,7 @@ describe("a business's tuning in the real stacks", () => {
     const cores = pinnedCores(t.cpuAffinity);
     expect(new Set(cores).size).toBe(t.workerProcesses);
     expect(cores[0]).toBe(t.affinityOffset);
-    expect(Math.max(...cores)).toBeLessThan(t.hostCores);
+    expect(Math.max(...cores)).toBeLessThan(t.hostCores as number);
   });
 
   it("businesses sharing ingress hosts start their masks on different cores", () => {
@@ -81,11 +88,40 @@ describe("a business's tuning in the real stacks", () => {
     expect(new Set(offsets).size).toBe(offsets.length);
   });
 
-  it("ingressHostCores is the smallest ingress machine's core count", () => {
+  it("ingressHostCores is the core count every ingress machine has", () => {
+    expect(ingressHostCores(modelOf(fixture("dc-c")))).toBe(32);
+  });
+});
+
+describe("worker affinity on mixed ingress machine sizes", () => {
+  // dc-c with half its ingress machines replaced by 64-core ones: one
+  // ConfigMap per tier cannot know which machine a pod lands on.
+  const mixed = () => {
     const f = fixture("dc-c");
-    const first = f.inventory.hosts.findIndex((h) => h.function === "ingress");
-    f.inventory.hosts[first].cores = 16;
-    expect(ingressHostCores(modelOf(f))).toBe(16);
+    const ingress = f.inventory.hosts.filter((h) => h.function === "ingress");
+    ingress.slice(0, 2).forEach((h) => Object.assign(h, { cores: 64, machineType: "m64c256" }));
+    return modelOf(f);
+  };
+
+  it("does not pin where the machine is unknown: no masks, no worker_cpu_affinity line", () => {
+    const model = mixed();
+    expect(ingressHostCores(model)).toBeUndefined();
+    const t = nginxTuning(model, model.config.businesses[0]);
+    expect(t.workerProcesses).toBe(3);
+    expect(t.cpuAffinity).toEqual([]);
+    expect(controllerConfigData(t)["worker-cpu-affinity"]).toBe("");
+    expect(renderNginxConf(t, podPaths, "/tmp/x")).not.toContain("worker_cpu_affinity");
+  });
+
+  it("still pins, spread over all cores, when every ingress machine has the same size", () => {
+    const f = fixture("dc-c");
+    f.inventory.hosts.filter((h) => h.function === "ingress").forEach((h) => (h.cores = 64));
+    const model = modelOf(f);
+    const t = nginxTuning(model, model.config.businesses[0]);
+    expect(t.hostCores).toBe(64);
+    expect(t.cpuAffinity.every((m) => m.length === 64)).toBe(true);
+    const cores = pinnedCores(t.cpuAffinity);
+    expect(Math.max(...cores) - Math.min(...cores)).toBeGreaterThanOrEqual(32);
   });
 });
 
@@ -115,7 +151,9 @@ describe("drain timing from the LVS health check", () => {
 
   it("falls back to the schema's defaults without an lvs section", () => {
     const f = fixture("dc-b");
+    // Without an LVS tier there can be no businesses (their VIPs live on it).
     delete f.raw.lvs;
+    f.raw.businesses = [];
     const model = modelOf(f);
     expect(lvsHealthCheck(model)).toEqual({ intervalSeconds: 2, failures: 3, source: "default" });
   });

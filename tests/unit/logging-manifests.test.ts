@@ -105,7 +105,7 @@ describe("client nodes, Services and PDBs", () => {
   });
 
   it("masters are discoverable before they are ready", () => {
-    const [discovery, , client] = plain<k8s.types.output.core.v1.Service[]>(esServices());
+    const { discovery, client } = plain<Record<string, k8s.types.output.core.v1.Service>>(esServices());
     expect(discovery.spec.publishNotReadyAddresses).toBe(true);
     expect(discovery.spec.clusterIP).toBe("None");
     expect(client.spec.ports.map((p) => p.port)).toEqual([9200]);

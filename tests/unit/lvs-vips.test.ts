@@ -1,10 +1,5 @@
-import {
-  allocateVips,
-  hashedVip,
-  usableRange,
-  vipAssignments,
-  type VipAllocationInput,
-} from "../../components/fullnat-lvs/vips";
+import { allocateVips, hashedVip, usableRange, type VipAllocationInput } from "../../stacks/derive/vips";
+import { vipAssignments } from "../../components/fullnat-lvs/vips";
 import {
   LVS_BUSINESS_ANNOTATION,
   LVS_SERVICE_LABEL,

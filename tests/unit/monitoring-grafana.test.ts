@@ -19,6 +19,8 @@ import {
 } from "../../components/monitoring-stack/grafana";
 import { PROMETHEUS_INSTANCES } from "../../components/monitoring-stack/contract";
 import { lvsDashboard } from "../../components/fullnat-lvs/monitoring";
+import { MAX_BUSINESSES } from "../../stacks/schema";
+import { fixture, problems } from "../helpers/config";
 
 const spec = (title: string): PanelSpec => ({ title, instance: "infra", queries: [{ expr: "up" }] });
 const row = (n: number) => Array.from({ length: n }, (_, i) => spec(`p${i}`));
@@ -180,5 +182,25 @@ describe("provisioning", () => {
     expect(ini).toContain("[server]\ndomain = grafana.dc-a.cloud.internal");
     expect(ini).toContain("check_for_updates = false");
     expect(ini).toContain("[auth.anonymous]\nenabled = false");
+  });
+});
+
+describe("the most businesses config validation admits", () => {
+  it(`fits their dashboards in the business folder's ConfigMap (${MAX_BUSINESSES} businesses with 55-character names)`, () => {
+    const names = Array.from({ length: MAX_BUSINESSES }, (_, i) =>
+      `b${String(i).padStart(3, "0")}`.padEnd(55, "x"),
+    );
+    const data = dashboardConfigMapData(platformDashboards(names));
+    const bytes = Object.values(data.get("business") ?? {}).reduce((n, s) => n + Buffer.byteLength(s), 0);
+    expect(bytes).toBeLessThanOrEqual(CONFIGMAP_MAX_BYTES);
+  });
+
+  it("is refused above that, by the schema", () => {
+    const f = fixture("dc-c");
+    const biz = (f.raw.businesses as Record<string, unknown>[])[0];
+    f.raw.businesses = Array.from({ length: MAX_BUSINESSES + 1 }, (_, i) => ({ ...biz, name: `b${i}` }));
+    expect(problems(f)[0]).toBe(
+      `private-cloud:businesses: 101 entries is not valid (expected at most ${MAX_BUSINESSES} businesses per datacenter (their dashboards share one Grafana ConfigMap))`,
+    );
   });
 });

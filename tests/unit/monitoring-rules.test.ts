@@ -4,15 +4,21 @@
  */
 import type { RuleGroup } from "../../components/common/alerts";
 import { controlPlaneAlertRules } from "../../components/master-ha/alerts";
-import { ingressAlertRules } from "../../components/ingress-tier/alerts";
-import { instanceForRuleGroup, routeRuleGroups, ruleFiles } from "../../components/monitoring-stack/files";
+import { ruleFiles } from "../../components/monitoring-stack/files";
+import {
+  collectContributions,
+  type MonitoringContributions,
+} from "../../components/monitoring-stack/contribution";
+import { ingressAlertRules, ingressMonitoring } from "../../components/ingress-tier/alerts";
+import { instanceOfMetrics } from "../helpers/metric-families";
 import { monitoringAlertRules } from "../../components/monitoring-stack/rules";
 import {
   calicoRuleGroups,
   CONNTRACK_CRITICAL_RATIO,
   CONNTRACK_WARN_RATIO,
+  calicoMonitoring,
 } from "../../components/calico-bgp/monitoring";
-import { lvsRuleGroups } from "../../components/fullnat-lvs/monitoring";
+import { lvsMonitoring, lvsRuleGroups } from "../../components/fullnat-lvs/monitoring";
 import { loggingAlertRules } from "../../components/logging-stack/monitoring";
 import { fixture, modelOf } from "../helpers/config";
 
@@ -26,33 +32,51 @@ const group = (name: string, ...exprs: string[]): RuleGroup => ({
   })),
 });
 
-describe("which instance evaluates a rule group", () => {
+describe("the metric families a group reads (the tests' check of declared instances)", () => {
   it.each([
     ["node metrics", ["node_load1 > 10"], "infra"],
     ["kube-state-metrics", ["kube_pod_status_phase > 0"], "infra"],
-    ["only up", ['up{job="x"} == 0'], "infra"],
+    ["only up", ['up{job="x"} == 0'], "either"],
     ["nginx", ["rate(nginx_ingress_controller_requests[5m]) > 1"], "business"],
     ["JVM and logger", ["jvm_memory_used_bytes > 1", "rate(logback_appender_total[5m]) > 1"], "business"],
     ["business metric plus up", ['jetty_requests_total > 0 and on (pod) up{job="jetty"} == 1'], "business"],
     ["elasticsearch's own jvm metrics are infra", ["elasticsearch_jvm_memory_used_bytes > 1"], "infra"],
+    ["both kinds", ["jvm_threads_current > 1", "node_load1 > 1"], "both"],
   ])("%s → %s", (_t, exprs, instance) => {
-    expect(instanceForRuleGroup(group("g", ...exprs))).toBe(instance);
+    expect(instanceOfMetrics(group("g", ...exprs))).toBe(instance);
   });
+});
 
-  it("refuses a group that needs both instances' series", () => {
-    expect(() => instanceForRuleGroup(group("mixed", "jvm_threads_current > 1", "node_load1 > 1"))).toThrow(
-      /rule group "mixed" reads business metrics .* and infrastructure metrics .*split the group/,
-    );
-  });
+describe("monitoring contributions", () => {
+  const model = modelOf(fixture("dc-a"));
+  const contributions: MonitoringContributions = {
+    masters: { ruleGroups: { infra: controlPlaneAlertRules(model.masters.length) } },
+    calico: calicoMonitoring(),
+    lvs: lvsMonitoring(model),
+    ingress: ingressMonitoring(),
+    logging: { ruleGroups: { infra: loggingAlertRules(model) } },
+  };
 
-  it("routes what MasterHA and the ingress tier export to the instances that scrape their metrics", () => {
-    const routed = routeRuleGroups([...controlPlaneAlertRules(3), ...ingressAlertRules()]);
-    expect(routed.infra.map((g) => g.name)).toEqual([
+  it("collects each contributor's groups on the instance it declares, in contributor order", () => {
+    const collected = collectContributions({
+      masters: contributions.masters,
+      ingress: contributions.ingress,
+    });
+    expect(collected.ruleGroups.infra.map((g) => g.name)).toEqual([
       "control-plane",
       "node-status-drift",
       "ingress-capacity",
     ]);
-    expect(routed.business.map((g) => g.name)).toEqual(["ingress-traffic"]);
+    expect(collected.ruleGroups.business.map((g) => g.name)).toEqual(["ingress-traffic"]);
+  });
+
+  it.each(Object.entries(contributions))("%s declares the instance that has the series it reads", (_n, c) => {
+    for (const instance of ["infra", "business"] as const)
+      for (const g of c.ruleGroups?.[instance] ?? [])
+        expect({ group: g.name, reads: instanceOfMetrics(g) }).toEqual({
+          group: g.name,
+          reads: expect.stringMatching(new RegExp(`^(${instance}|either)$`)),
+        });
   });
 });
 
@@ -89,10 +113,12 @@ describe("our own rules", () => {
   });
 
   it("are each evaluated by the instance that has their metrics", () => {
-    for (const g of own.infra) expect(instanceForRuleGroup(g)).toBe("infra");
+    // `either`: a group reading only series both instances have (Prometheus's own `up`).
+    for (const g of own.infra)
+      expect([g.name, instanceOfMetrics(g)]).toEqual([g.name, expect.stringMatching(/^(infra|either)$/)]);
     const watch = own.business.filter((g) => g.name.startsWith("prometheus-watch-"));
     for (const g of own.business.filter((x) => !watch.includes(x)))
-      expect(instanceForRuleGroup(g)).toBe("business");
+      expect([g.name, instanceOfMetrics(g)]).toEqual([g.name, "business"]);
     // The watch on infra reads only `up`; it is placed in business on purpose:
     // when infra is down, only another instance can say so.
     expect(watch.map((g) => g.name)).toEqual(["prometheus-watch-infra"]);
