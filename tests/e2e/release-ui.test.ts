@@ -225,6 +225,19 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     expect(await row.textContent()).toMatch(/shopsim1\.0\.0released.*up 1\.0\.0 succeeded by alice/);
   });
 
+  it("previews a new version: the Deployment's image changes, old → new", async () => {
+    await page.fill("#root_version", "1.0.1");
+    await page.click("#preview");
+    expect(await finished("preview")).toBe("ok");
+    const card = page.locator('.dc-card[data-dc="sim"] .resources');
+    expect(await card.textContent()).toMatch(/update\s*kubernetes:apps\/v1:Deployment/);
+    const change = page.locator("tr.change", { hasText: "image" }).first();
+    expect(await change.textContent()).toMatch(
+      /containers\[0\]\.image\s*registry\.sim\.cloud\.internal\/shop\/web:1\.0\.0 → registry\.sim\.cloud\.internal\/shop\/web:1\.0\.1/,
+    );
+    await shot("preview-update");
+  });
+
   it("releases a new version; a second concurrent release is refused, naming who holds it", async () => {
     // Bob has the business open in his browser before Alice starts.
     const bobs = await launch("bob", "builder");
