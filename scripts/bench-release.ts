@@ -144,6 +144,8 @@ async function pool<T>(items: readonly T[], width: number, fn: (t: T) => Promise
 
 async function main(): Promise<void> {
   const env = toolchainEnv();
+  // The Automation API finds `pulumi` on this process's PATH.
+  Object.assign(process.env, env);
   fs.mkdirSync(state, { recursive: true });
   const out: Record<string, number | string> = { businesses: N, parallel: PARALLEL };
   try {
