@@ -18,6 +18,7 @@ import {
   type EngineEvent,
   type OpMap,
   type Stack,
+  type StepEventMetadata,
   type UpdateSummary,
 } from "@pulumi/pulumi/automation";
 import type { AppSpec } from "./catalog/schema";
@@ -64,6 +65,8 @@ export type ReleaseEvent =
       resourceType: string;
       name: string;
       diffs?: readonly string[];
+      /** Preview only: each changed property with its old and new value (secrets stay "[secret]"). */
+      changes?: readonly PropertyChange[];
     }
   | { type: "policy"; dc: string; level: string; policy: string; message: string }
   | { type: "diagnostic"; dc: string; severity: string; message: string }
@@ -75,6 +78,57 @@ export type ReleaseEvent =
       ok: boolean;
       results: readonly DcResult[];
     };
+
+/** One changed property of a resource in a preview, from Pulumi's detailed diff. */
+export interface PropertyChange {
+  /** Property path as Pulumi prints it, e.g. spec.template.spec.containers[0].image. */
+  readonly path: string;
+  /** add, update, delete, or a replacing variant (add-replace, update-replace, delete-replace). */
+  readonly kind: string;
+  readonly old?: string;
+  readonly new?: string;
+}
+
+/** At most this many properties per resource, values cut at this many characters: a preview stays readable. */
+const MAX_CHANGES = 30;
+const MAX_VALUE = 300;
+
+/** Segments of a Pulumi property path: `a.b[0]["c.d"]` → a, b, 0, c.d. */
+export function propertyPathSegments(p: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g;
+  for (const m of p.matchAll(re))
+    out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : JSON.parse(`"${m[3]}"`)));
+  return out;
+}
+
+function valueAt(obj: unknown, p: string): string | undefined {
+  let v: unknown = obj;
+  for (const seg of propertyPathSegments(p)) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  if (v === undefined) return undefined;
+  const text = typeof v === "string" ? v : JSON.stringify(v);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+function propertyChanges(m: StepEventMetadata): PropertyChange[] | undefined {
+  if (!m.detailedDiff || m.op === "create" || m.op === "delete") return undefined;
+  const out = Object.entries(m.detailedDiff)
+    .slice(0, MAX_CHANGES)
+    .map(([p, d]) => {
+      const o = valueAt(m.old?.inputs, p);
+      const n = valueAt(m.new?.inputs, p);
+      return {
+        path: p,
+        kind: String(d.diffKind),
+        ...(o !== undefined ? { old: o } : {}),
+        ...(n !== undefined ? { new: n } : {}),
+      };
+    });
+  return out.length ? out : undefined;
+}
 
 export interface EngineOptions {
   /** Pulumi state backend, e.g. file:///var/lib/pulumi. Default: $PULUMI_BACKEND_URL. */
@@ -215,6 +269,7 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
         resourceType: m.type,
         name: nameOf(m.urn),
         ...(m.diffs?.length ? { diffs: m.diffs } : {}),
+        ...(preview && propertyChanges(m) ? { changes: propertyChanges(m) } : {}),
       });
     } else if (e.resOutputsEvent && !preview) {
       const m = e.resOutputsEvent.metadata;

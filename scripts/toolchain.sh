@@ -118,6 +118,9 @@ debian_tools() {
     # npm run bench:nginx: the load generator and the chart it draws.
     "wrk:wrk"
     "gnuplot:gnuplot-nox"
+    # The release web UI's browser tests drive Debian's Chromium through
+    # playwright-core (Playwright's own browser download cannot work offline).
+    "chromium:chromium"
   )
   local -a missing=()
   local entry cmd pkg

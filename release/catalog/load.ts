@@ -149,12 +149,19 @@ export interface ResolvedRelease {
   readonly specs: ReadonlyMap<string, AppSpec>;
 }
 
+const BUSINESS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The catalog file of a business (its name checked first: it becomes a path). */
+export function catalogFile(business: string, appsDir = DEFAULT_APPS_DIR): string | undefined {
+  return BUSINESS_NAME.test(business) ? path.join(appsDir, `${business}.yaml`) : undefined;
+}
+
 /** Reads and resolves a business; throws one ConfigError listing every problem. */
 export function resolveRelease(business: string, opts: ResolveOptions = {}): ResolvedRelease {
   const appsDir = opts.appsDir ?? DEFAULT_APPS_DIR;
   const rel = `apps/${business}.yaml`;
-  const file = path.join(appsDir, `${business}.yaml`);
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(business) || !fs.existsSync(file))
+  const file = catalogFile(business, appsDir);
+  if (!file || !fs.existsSync(file))
     throw new ConfigError(
       [
         {
@@ -164,7 +171,22 @@ export function resolveRelease(business: string, opts: ResolveOptions = {}): Res
       ],
       "command line",
     );
-  const raw = readYaml(file, rel);
+  return resolveEntry(business, readYaml(file, rel), { ...opts, appsDir }, rel, file);
+}
+
+/**
+ * Resolves a catalog entry that is not (yet) a file — what a form submits —
+ * exactly as `resolveRelease` resolves the file: the same schema, template,
+ * overrides and cross-field checks. `rel` names the entry in messages.
+ */
+export function resolveEntry(
+  business: string,
+  raw: unknown,
+  opts: ResolveOptions = {},
+  rel = `apps/${business}.yaml`,
+  file = catalogFile(business, opts.appsDir ?? DEFAULT_APPS_DIR) ?? rel,
+): ResolvedRelease {
+  const appsDir = opts.appsDir ?? DEFAULT_APPS_DIR;
   const { value: entry, issues: entryIssues } = schemaIssues(CatalogEntrySchema, raw, rel);
   // Without its identity and targets nothing else can be checked; value
   // problems elsewhere are reported together with the cross-field checks
