@@ -72,9 +72,9 @@ describe("BusinessApp", () => {
     expect([app?.activeProcessors, app?.heapMiB]).toEqual([2, 1228]);
     const dep = byType(records, "kubernetes:apps/v1:Deployment")[0];
     expect(dep.inputs.metadata.annotations["private-cloud.io/version"]).toBe("2.3.4");
-    expect(dep.inputs.spec.template.spec.containers[0].image).toBe(
-      "registry.sim.cloud.internal/shop/web:2.3.4",
-    );
+    // From the datacenter's mirror (the sim's is its loopback registry), never a hard-coded host.
+    expect(dep.inputs.spec.template.spec.containers[0].image).toBe(`${context.registry}/shop/web:2.3.4`);
+    expect(context.registry).toBe("127.0.0.1:16405");
   });
 
   it("gives the filebeat sidecar the log writer's credentials from a Secret in the namespace", () => {
