@@ -192,7 +192,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     await page.click("#render");
     const yaml = page.locator('.rendered [data-dc="sim"] pre');
     await yaml.waitFor();
-    expect(await yaml.textContent()).toContain("image: registry.sim.cloud.internal/shop/web:1.0.0");
+    expect(await yaml.textContent()).toContain("image: 127.0.0.1:16405/shop/web:1.0.0");
     await shot("render");
 
     await page.click("#preview");
@@ -216,7 +216,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     expect(await finished("up")).toBe("ok");
     timings["ui up 1.0.0"] = (Date.now() - t0) / 1000;
     await shot("released");
-    expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+    expect(imageInSim()).toBe("127.0.0.1:16405/shop/web:1.0.0");
 
     await historyRows().first().waitFor();
     expect(await historyRows().first().textContent()).toMatch(/^1up1\.0\.0alice.*succeeded/);
@@ -262,7 +262,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     } finally {
       await bobs.close();
     }
-    expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.1");
+    expect(imageInSim()).toBe("127.0.0.1:16405/shop/web:1.0.1");
     await page.locator('.history [data-dc="sim"] tbody tr', { hasText: "1.0.1" }).waitFor();
     expect(await historyRows().count()).toBe(2);
     expect(await historyRows().first().textContent()).toMatch(/^2up1\.0\.1alice/);
@@ -295,7 +295,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
   it("rolls back to a past version from the history", async () => {
     await page.getByRole("button", { name: "roll back to 1.0.0" }).first().click();
     expect(await finished("rollback")).toBe("ok");
-    expect(imageInSim()).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+    expect(imageInSim()).toBe("127.0.0.1:16405/shop/web:1.0.0");
     await page.locator('.history [data-dc="sim"] tbody tr', { hasText: "rollback" }).waitFor();
     expect(await historyRows().first().textContent()).toMatch(/rollback1\.0\.0alice.*succeeded/);
     await page

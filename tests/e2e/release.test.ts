@@ -211,12 +211,12 @@ suite(
         );
         return JSON.stringify([...ready].sort()) === JSON.stringify(pods.map((p) => p.metadata.name).sort());
       });
-      expect(imageIn("sim")).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+      expect(imageIn("sim")).toBe("127.0.0.1:16405/shop/web:1.0.0");
     });
 
     it("releases a new version; history grows with version, params, who, result, duration", () => {
       ok(release(["shop", "up", "--dc", "sim", "--version", "1.0.1", "--yes"]), "release up 1.0.1");
-      expect(imageIn("sim")).toBe("registry.sim.cloud.internal/shop/web:1.0.1");
+      expect(imageIn("sim")).toBe("127.0.0.1:16405/shop/web:1.0.1");
       const h = historyOf("sim");
       expect(h.map((e) => [e.update, e.operation, e.version, e.who, e.result])).toEqual([
         [2, "up", "1.0.1", "e2e@ci", "succeeded"],
@@ -234,7 +234,7 @@ suite(
         'sim: version "0.9.0" is not in the history of shop.sim (expected one of: 1.0.1, 1.0.0)',
       );
       ok(release(["shop", "rollback", "--dc", "sim", "--version", "1.0.0", "--yes"]), "rollback 1.0.0");
-      expect(imageIn("sim")).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+      expect(imageIn("sim")).toBe("127.0.0.1:16405/shop/web:1.0.0");
       const h = historyOf("sim");
       expect([h.length, h[0].operation, h[0].version, h[0].params]).toEqual([
         3,
@@ -261,7 +261,7 @@ suite(
       ]);
       expect(r.status).toBe(3);
       expect(r.stderr).toContain("readinessProbe and livenessProbe are identical");
-      expect(imageIn("sim")).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+      expect(imageIn("sim")).toBe("127.0.0.1:16405/shop/web:1.0.0");
     });
 
     it("a concurrent release of the same business and datacenter is told who holds it", async () => {
@@ -325,8 +325,8 @@ suite(
         ["dc-done", "sim-b", "succeeded"],
       ]);
       expect([imageIn("sim"), imageIn("sim-b")]).toEqual([
-        "registry.sim.cloud.internal/shop/web:1.1.0",
-        "registry.sim.cloud.internal/shop/web:1.1.0",
+        "127.0.0.1:16405/shop/web:1.1.0", // sim's mirror: its loopback registry
+        "registry.sim.cloud.internal/shop/web:1.1.0", // sim-b's
       ]);
       expect(kubeJson("sim-b", ["get", "hpa", "shop", "-n", "shop"]).spec.maxReplicas).toBe(3);
     });
@@ -347,7 +347,7 @@ suite(
       expect(r.stderr).toMatch(/sim-b: failed version 1\.2\.0/);
       expect(r.stderr).toContain("sim: not-started");
       expect(historyOf("sim").length).toBe(before);
-      expect(imageIn("sim")).toBe("registry.sim.cloud.internal/shop/web:1.1.0");
+      expect(imageIn("sim")).toBe("127.0.0.1:16405/shop/web:1.1.0");
     });
 
     it("destroys the release in every datacenter; the platform's upstream Service stays", () => {

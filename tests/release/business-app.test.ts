@@ -161,7 +161,7 @@ describe("the pods", () => {
   });
 
   it("pins the image by tag or digest from the datacenter's mirror", () => {
-    expect(podOf("web").spec.containers[0].image).toBe("registry.sim.cloud.internal/shop/web:1.0.0");
+    expect(podOf("web").spec.containers[0].image).toBe("127.0.0.1:16405/shop/web:1.0.0");
     const digest = `sha256:${"a".repeat(64)}`;
     expect(imageRef("registry.sim.cloud.internal", { ...built.web.spec, version: digest })).toBe(
       `registry.sim.cloud.internal/shop/web@${digest}`,

@@ -81,7 +81,7 @@ describe("release CLI", () => {
       "PodDisruptionBudget",
     ]);
     const dep = docs.find((d) => d.kind === "Deployment");
-    expect(dep.spec.template.spec.containers[0].image).toBe("registry.sim.cloud.internal/shop/web:3.1.4");
+    expect(dep.spec.template.spec.containers[0].image).toBe("127.0.0.1:16405/shop/web:3.1.4");
     expect(JSON.stringify(docs)).not.toContain("s3cret");
   });
 

@@ -274,7 +274,7 @@ describe("release UI: input is validated on the server with the catalog's schema
     const r = await post("/api/render", { entry: minimalEntry("shop", { replicas: {}, env: {} }) });
     expect(r.statusCode).toBe(200);
     expect(r.json().yaml.sim).toContain("kind: Deployment");
-    expect(r.json().yaml.sim).toContain("image: registry.sim.cloud.internal/shop/web:1.0.0");
+    expect(r.json().yaml.sim).toContain("image: 127.0.0.1:16405/shop/web:1.0.0");
   });
 });
 

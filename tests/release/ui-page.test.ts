@@ -113,7 +113,7 @@ suite("release page in Chromium (engine stand-in)", () => {
     await page.click("#render");
     const yaml = page.locator('.rendered [data-dc="sim"] pre');
     await yaml.waitFor();
-    expect(await yaml.textContent()).toContain("image: registry.sim.cloud.internal/shop/web:1.0.0");
+    expect(await yaml.textContent()).toContain("image: 127.0.0.1:16405/shop/web:1.0.0");
     await page.click("#preview");
     expect(await finished("preview")).toBe("ok");
     expect(await page.locator('.dc-card[data-dc="sim"] .resources').textContent()).toContain(
