@@ -78,12 +78,13 @@ export async function collectEvidence(
     | "memoryWorkingSetBytesPerPod"
     | "requestsPerSecond"
     | "latencyP99Seconds",
-    UsageQuery
+    UsageQuery | undefined
   >,
   window: { start: number; end: number; step: number },
 ): Promise<Evidence> {
-  const run = (q: UsageQuery) =>
-    queryRange(endpoints[q.instance], q.expr, window.start, window.end, window.step);
+  // An absent query (a worker has no request latency) reads as no series.
+  const run = async (q: UsageQuery | undefined): Promise<RangeSeries[]> =>
+    q ? queryRange(endpoints[q.instance], q.expr, window.start, window.end, window.step) : [];
   const [cpu, throttled, periods, memory, rps, latency] = await Promise.all([
     run(queries.cpuCoresPerPod),
     run(queries.throttledPeriods),

@@ -81,7 +81,11 @@ export function formatReport(r: RightsizeResult): string {
         String(rec.recommended.cpuRequestMillis),
       ],
       ["CPU limit (millicores)", String(rec.current.cpuLimitMillis), String(rec.recommended.cpuLimitMillis)],
-      ["nginx worker_processes", String(rec.workers.current), String(rec.workers.recommended)],
+      [
+        t.tier === "ingress" ? "nginx worker_processes" : "JVM ActiveProcessorCount",
+        String(rec.workers.current),
+        String(rec.workers.recommended),
+      ],
       ["memory limit (MiB)", String(rec.current.memoryLimitMiB), String(rec.recommended.memoryLimitMiB)],
       ["HPA min replicas", String(rec.current.minReplicas), String(rec.recommended.minReplicas)],
       ["HPA max replicas", String(rec.current.maxReplicas), String(rec.recommended.maxReplicas)],
@@ -115,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name("npm run rightsize --")
     .description(
-      "Recommend CPU/memory and HPA settings for each business's ingress tier from what Prometheus saw; prints a patch to review, applies nothing.",
+      "Recommend CPU/memory and HPA settings for each business's ingress tier (stack config) and Jetty pods (release catalog) from what Prometheus saw; prints a patch to review, applies nothing.",
     )
     .argument("<dc>", `datacenter stack (one of: ${stacks().join(", ")})`)
     .option("--business <name>", "only this business")
@@ -136,6 +140,10 @@ async function main(argv: string[]): Promise<number> {
       parseUrl,
     )
     .option("--end <time>", "end of the window (Unix seconds or ISO 8601); default now", parseEnd)
+    .option(
+      "--apps-dir <dir>",
+      "the release catalog whose businesses' Jetty pods are rightsized too (default: apps/)",
+    )
     .option(
       "--stack-file <path>",
       "read and patch this file instead of Pulumi.<dc>.yaml (e.g. a copy under review)",
@@ -161,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
     json?: boolean;
     patch?: string;
     stackFile?: string;
+    appsDir?: string;
   }>();
   const file = o.stackFile ? path.resolve(o.stackFile) : path.join(repo, `Pulumi.${dc}.yaml`);
   if (!fs.existsSync(file)) {
@@ -198,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
       end: o.end,
       endpoints: { business, infra: o.infraPrometheus ?? business },
       patchPath: path.basename(file),
+      appsDir: o.appsDir ? path.resolve(o.appsDir) : undefined,
     });
   } catch (e) {
     if (e instanceof RightsizeInputError || e instanceof ConfigError) {

@@ -9,6 +9,8 @@ import { ingressNamespace, NGINX_CONTAINER } from "../../components/ingress-tier
 
 export interface Shape {
   readonly business: string;
+  /** The pods' namespace and container; default: the business's ingress tier (nginx). */
+  readonly workload?: { readonly namespace: string; readonly container: string };
   readonly pods: number;
   /** Seconds of data before the end. */
   readonly seconds: number;
@@ -79,7 +81,17 @@ export const fresh: Shape = {
   p99Seconds: () => 0.03,
 };
 
-export const SHAPES: readonly Shape[] = [roomy, starved, spiky, fresh];
+/**
+ * The Jetty pods behind the throttled tier, throttled in turn: a 2-core limit
+ * with the JVM sized for 2 processors. (Its latency is the tier's, above.)
+ */
+export const starvedJetty: Shape = {
+  ...starved,
+  workload: { namespace: "starved", container: "app" },
+  memoryMiB: () => 1200,
+};
+
+export const SHAPES: readonly Shape[] = [roomy, starved, spiky, fresh, starvedJetty];
 
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -108,12 +120,16 @@ export function openMetrics(shapes: readonly Shape[], end: number, step = 60): s
     families.set(name, lines);
   };
   for (const s of shapes) {
-    const ns = ingressNamespace(s.business);
+    const ns = s.workload?.namespace ?? ingressNamespace(s.business);
     const times: number[] = [];
     for (let t = end - s.seconds; t <= end; t += step) times.push(t);
     const ago = (t: number) => end - t;
     for (let pod = 0; pod < s.pods; pod++) {
-      const labels = { namespace: ns, container: NGINX_CONTAINER, pod: `${s.business}-nginx-${pod}` };
+      const labels = {
+        namespace: ns,
+        container: s.workload?.container ?? NGINX_CONTAINER,
+        pod: `${s.business}-${s.workload?.container ?? "nginx"}-${pod}`,
+      };
       let cpu = 0;
       let periods = 0;
       let throttled = 0;
@@ -135,6 +151,8 @@ export function openMetrics(shapes: readonly Shape[], end: number, step = 60): s
       add("container_cpu_cfs_throttled_periods_total", labels, thrPts);
       add("container_memory_working_set_bytes", labels, memPts);
     }
+    // nginx's own series exist once per tier, not for the pods behind it.
+    if (s.workload) continue;
     let requests = 0;
     const reqPts: [number, number][] = [];
     const buckets = BUCKETS.map(() => 0);

@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse } from "yaml";
 import { loadStackFile } from "../../stacks/config";
 import { rightsize, type RightsizeResult } from "../../rightsize";
 import { projectDir } from "../helpers/config";
@@ -58,6 +59,7 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
   let dir: string;
   let file: string;
   let result: RightsizeResult;
+  let apps: string;
   const end = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3600;
 
   beforeAll(async () => {
@@ -66,7 +68,27 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
     // Named as the stack it is (datacenter "sim").
     file = path.join(dir, "Pulumi.sim.yaml");
     fs.writeFileSync(file, stackText());
+    // A catalog with one business: the Jetty pods behind the throttled tier.
+    apps = path.join(dir, "apps");
+    fs.cpSync(path.join(projectDir, "apps", "templates"), path.join(apps, "templates"), { recursive: true });
+    fs.writeFileSync(
+      path.join(apps, "starved.yaml"),
+      `# The throttled tier's Jetty pods.
+business: starved
+template: jetty-web
+image: starved/web
+version: 1.0.0
+replicas: {min: 3, max: 6}
+resources:
+  cpuRequestMillis: 2000
+  cpuLimitMillis: 2000
+  memoryLimitMiB: 2048
+datacenters:
+  - name: sim
+`,
+    );
     result = await rightsize({
+      appsDir: apps,
       stackFile: file,
       windowSeconds: 2 * 86400,
       end,
@@ -78,8 +100,8 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const tier = (b: string) => {
-    const t = result.tiers.find((x) => x.business === b);
+  const tier = (b: string, kind: "ingress" | "jetty" = "ingress") => {
+    const t = result.tiers.find((x) => x.business === b && x.tier === kind);
     if (!t) throw new Error(`no result for ${b}`);
     return t.recommendation;
   };
@@ -142,16 +164,32 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
     });
   });
 
+  it("gives the throttled Jetty pods a bigger limit, JVM processors following it, in the catalog file", () => {
+    const r = tier("starved", "jetty");
+    if (r.status !== "ok") throw new Error(r.reason);
+    expect(r.recommended).toMatchObject({ cpuLimitMillis: 3000, memoryLimitMiB: 1472 });
+    expect(r.workers).toEqual({ current: 2, recommended: 3 });
+    expect(result.patch).toContain("+++ b/apps/starved.yaml");
+  });
+
   it("passes validation and the policy pack, and the patch applies and loads with the new values", () => {
     expect(result.verdict).toEqual({ ok: true, problems: [], advisories: [] });
     const work = fs.mkdtempSync(path.join(dir, "apply-"));
     fs.writeFileSync(path.join(work, "Pulumi.sim.yaml"), fs.readFileSync(file));
+    fs.cpSync(apps, path.join(work, "apps"), { recursive: true });
     fs.writeFileSync(path.join(work, "p.patch"), result.patch);
     execFileSync("git", ["apply", "--check", "p.patch"], { cwd: work });
     execFileSync("git", ["apply", "p.patch"], { cwd: work });
     const model = loadStackFile(path.join(work, "Pulumi.sim.yaml"));
     const starved = model.config.businesses.find((b) => b.name === "starved");
     expect(starved).toMatchObject({ cpuLimitMillis: 3000, cpuRequestMillis: 2250, memoryLimitMiB: 1088 });
+    const entry = parse(fs.readFileSync(path.join(work, "apps", "starved.yaml"), "utf8")) as {
+      resources: Record<string, number>;
+    };
+    expect(entry.resources).toMatchObject({ cpuLimitMillis: 3000, memoryLimitMiB: 1472 });
+    expect(fs.readFileSync(path.join(work, "apps", "starved.yaml"), "utf8")).toContain(
+      "# The throttled tier's Jetty pods.",
+    );
     const fresh = model.config.businesses.find((b) => b.name === "fresh");
     expect(fresh).toMatchObject({
       cpuLimitMillis: 2000,
@@ -179,6 +217,8 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
         "sim",
         "--stack-file",
         file,
+        "--apps-dir",
+        apps,
         "--prometheus",
         prom.url,
         "--window",
@@ -201,6 +241,8 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
         "sim",
         "--stack-file",
         file,
+        "--apps-dir",
+        apps,
         "--prometheus",
         prom.url,
         "--window",
@@ -246,7 +288,17 @@ describeWithTool("prometheus", "rightsize against a real Prometheus", () => {
     });
 
     it("refuses an unknown business, listing the datacenter's", () => {
-      const r = cli("sim", "--stack-file", file, "--prometheus", prom.url, "--business", "nope");
+      const r = cli(
+        "sim",
+        "--stack-file",
+        file,
+        "--apps-dir",
+        apps,
+        "--prometheus",
+        prom.url,
+        "--business",
+        "nope",
+      );
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(
         'error: --business "nope": not a business of datacenter sim (expected one of: roomy, starved, spiky, fresh)',
