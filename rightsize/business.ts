@@ -19,7 +19,7 @@ import { contextFromStackFile, renderObjects } from "../release/render";
 import { businessNamespaces } from "../stacks/namespaces";
 import { ConfigError } from "../stacks/validate";
 import { unifiedPatch, type SizingChange } from "./patch";
-import { defaultRules, type Rules, type Sizing } from "./recommend";
+import { rulesFromSchema, type Rules, type Sizing } from "./recommend";
 import type { Verdict } from "./verify";
 
 /** One business released to the datacenter being rightsized. */
@@ -68,17 +68,15 @@ export function sizingOfSpec(spec: AppSpec): Sizing {
 export function jvmRules(spec: AppSpec): Rules {
   const r = releaseFields.resources.properties;
   const h = releaseFields.replicas.properties;
-  return {
-    ...defaultRules,
-    latencyObjectiveSeconds: spec.alerts.p99LatencySeconds,
-    minReplicasFloor: h.min.minimum as number,
-    minCpuRequestMillis: r.cpuRequestMillis.minimum as number,
-    minMemoryLimitMiB: r.memoryLimitMiB.minimum as number,
-    targetBoundsPercent: [
-      h.targetCpuUtilizationPercent.minimum as number,
-      h.targetCpuUtilizationPercent.maximum as number,
-    ],
-  };
+  return rulesFromSchema(
+    {
+      minReplicas: h.min,
+      cpuRequestMillis: r.cpuRequestMillis,
+      memoryLimitMiB: r.memoryLimitMiB,
+      targetCpuUtilizationPercent: h.targetCpuUtilizationPercent,
+    },
+    { latencyObjectiveSeconds: spec.alerts.p99LatencySeconds },
+  );
 }
 
 export function queriesFor(t: CatalogTier) {

@@ -12,7 +12,7 @@ import { loadStackFile } from "../stacks/config";
 import { BusinessSection } from "../stacks/schema";
 import { patchStackSizing, unifiedPatch, type SizingChange } from "./patch";
 import { collectEvidence, stepFor, type Endpoints } from "./prometheus";
-import { defaultRules, recommend, type Recommendation, type Rules, type Sizing } from "./recommend";
+import { recommend, rulesFromSchema, type Recommendation, type Rules, type Sizing } from "./recommend";
 import { verifyStackText, type Verdict } from "./verify";
 import {
   catalogPatch,
@@ -65,19 +65,10 @@ export class RightsizeInputError extends Error {}
  * recommendation can never fall below what validation or the alerts expect.
  */
 export function ingressRules(): Rules {
-  const p = BusinessSection.properties;
-  return {
-    ...defaultRules,
+  return rulesFromSchema(BusinessSection.properties, {
     latencyObjectiveSeconds: ingressThresholds.latencyP99Seconds,
     memoryFloorMiB: (workers) => nginxMemoryFloorMiB(workers),
-    minReplicasFloor: p.minReplicas.minimum as number,
-    minCpuRequestMillis: p.cpuRequestMillis.minimum as number,
-    minMemoryLimitMiB: p.memoryLimitMiB.minimum as number,
-    targetBoundsPercent: [
-      p.targetCpuUtilizationPercent.minimum as number,
-      p.targetCpuUtilizationPercent.maximum as number,
-    ],
-  };
+  });
 }
 
 export async function rightsize(o: RightsizeOptions): Promise<RightsizeResult> {

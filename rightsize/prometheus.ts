@@ -3,7 +3,7 @@
  * Plain `fetch` (Node 20 has it): the API is two GET parameters and a JSON
  * matrix, and a client library would add a dependency for no behaviour we use.
  */
-import type { PrometheusInstance, UsageQuery } from "../components/ingress-tier/usage";
+import type { EvidenceQueries, PrometheusInstance, UsageQuery } from "../components/ingress-tier/usage";
 import type { Evidence } from "./recommend";
 
 /** One range-query series: timestamps (s) and values. */
@@ -71,15 +71,7 @@ export async function queryRange(
 /** Named queries in, evidence out: the shape `recommend` takes. */
 export async function collectEvidence(
   endpoints: Endpoints,
-  queries: Record<
-    | "cpuCoresPerPod"
-    | "throttledPeriods"
-    | "cfsPeriods"
-    | "memoryWorkingSetBytesPerPod"
-    | "requestsPerSecond"
-    | "latencyP99Seconds",
-    UsageQuery | undefined
-  >,
+  queries: EvidenceQueries,
   window: { start: number; end: number; step: number },
 ): Promise<Evidence> {
   // An absent query (a worker has no request latency) reads as no series.

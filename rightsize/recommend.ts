@@ -120,6 +120,41 @@ export const defaultRules: Rules = {
   maxTargetOfLimit: 0.8,
 };
 
+/** A number field of a JSON Schema (TypeBox) with the bounds validation enforces. */
+interface Bounded {
+  readonly minimum?: unknown;
+  readonly maximum?: unknown;
+}
+
+/**
+ * Rules whose floors are the bounds the owning schema (stack config or
+ * release catalog) enforces on the same fields, so a recommendation can never
+ * fall below what validation accepts.
+ */
+export function rulesFromSchema(
+  fields: {
+    readonly minReplicas: Bounded;
+    readonly cpuRequestMillis: Bounded;
+    readonly memoryLimitMiB: Bounded;
+    readonly targetCpuUtilizationPercent: Bounded;
+  },
+  overrides: Partial<Rules>,
+): Rules {
+  const n = (x: unknown, fallback: number) => (typeof x === "number" ? x : fallback);
+  const d = defaultRules;
+  return {
+    ...d,
+    minReplicasFloor: n(fields.minReplicas.minimum, d.minReplicasFloor),
+    minCpuRequestMillis: n(fields.cpuRequestMillis.minimum, d.minCpuRequestMillis),
+    minMemoryLimitMiB: n(fields.memoryLimitMiB.minimum, d.minMemoryLimitMiB),
+    targetBoundsPercent: [
+      n(fields.targetCpuUtilizationPercent.minimum, d.targetBoundsPercent[0]),
+      n(fields.targetCpuUtilizationPercent.maximum, d.targetBoundsPercent[1]),
+    ],
+    ...overrides,
+  };
+}
+
 export type Recommendation =
   | {
       readonly status: "insufficient-data";

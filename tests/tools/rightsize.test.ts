@@ -211,23 +211,24 @@ datacenters:
         },
       );
 
+    /** The stack, catalog, Prometheus and window of the in-process run above. */
+    const onTheShapes = () => [
+      "sim",
+      "--stack-file",
+      file,
+      "--apps-dir",
+      apps,
+      "--prometheus",
+      prom.url,
+      "--window",
+      "2d",
+      "--end",
+      String(end),
+    ];
+
     it("prints the table and writes the same patch", () => {
       const out = path.join(dir, "cli.patch");
-      const r = cli(
-        "sim",
-        "--stack-file",
-        file,
-        "--apps-dir",
-        apps,
-        "--prometheus",
-        prom.url,
-        "--window",
-        "2d",
-        "--end",
-        String(end),
-        "--patch",
-        out,
-      );
+      const r = cli(...onTheShapes(), "--patch", out);
       expect(r.stderr).not.toMatch(/error/i);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain("starved / ingress");
@@ -237,22 +238,7 @@ datacenters:
     });
 
     it("prints only JSON on stdout with --json", () => {
-      const r = cli(
-        "sim",
-        "--stack-file",
-        file,
-        "--apps-dir",
-        apps,
-        "--prometheus",
-        prom.url,
-        "--window",
-        "2d",
-        "--end",
-        String(end),
-        "--business",
-        "roomy",
-        "--json",
-      );
+      const r = cli(...onTheShapes(), "--business", "roomy", "--json");
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout) as RightsizeResult;
       expect(out.tiers.map((t) => [t.business, t.recommendation.status])).toEqual([["roomy", "ok"]]);
