@@ -233,7 +233,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     expect(await card.textContent()).toMatch(/update\s*kubernetes:apps\/v1:Deployment/);
     const change = page.locator("tr.change", { hasText: "image" }).first();
     expect(await change.textContent()).toMatch(
-      /containers\[0\]\.image\s*registry\.sim\.cloud\.internal\/shop\/web:1\.0\.0 → registry\.sim\.cloud\.internal\/shop\/web:1\.0\.1/,
+      /containers\[0\]\.image\s*127\.0\.0\.1:16405\/shop\/web:1\.0\.0 → 127\.0\.0\.1:16405\/shop\/web:1\.0\.1/,
     );
     await shot("preview-update");
   });
