@@ -24,7 +24,6 @@
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
@@ -41,6 +40,7 @@ import {
   type NginxVariant,
   type VariantResult,
 } from "./lib/nginx-bench";
+import { freePort } from "./lib/free-port";
 
 const repo = path.resolve(__dirname, "..");
 
@@ -145,17 +145,6 @@ class QuotaCgroup {
     }
     process.stderr.write(`warning: could not remove cgroup ${this.dir}\n`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function answers(port: number, urlPath: string): Promise<boolean> {

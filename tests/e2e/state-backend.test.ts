@@ -8,10 +8,10 @@
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { explain, projectDir, run, toolchainEnv } from "./toolchain";
+import { freePort } from "../../scripts/lib/free-port";
 
 jest.setTimeout(5 * 60 * 1000);
 
@@ -22,17 +22,6 @@ const missing = needed.filter(
   (t) => spawnSync("bash", ["-c", `command -v ${t}`], { env: baseEnv }).status !== 0,
 );
 const suite = missing.length === 0 || process.env.CI ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The exports `state-backend.sh env` prints, as an environment. */
 function backendEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

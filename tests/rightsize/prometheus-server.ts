@@ -6,9 +6,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort } from "../../scripts/lib/free-port";
 
 export interface PrometheusServer {
   readonly url: string;
@@ -18,17 +18,6 @@ export interface PrometheusServer {
 /** The Debian prometheus binary, or undefined. */
 export function debianPrometheus(): string | undefined {
   return ["/usr/bin/prometheus"].find((p) => fs.existsSync(p));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPrometheus(openMetricsText: string): Promise<PrometheusServer> {

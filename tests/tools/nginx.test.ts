@@ -8,12 +8,12 @@
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { nginxTuning, renderNginxConf } from "../../components/ingress-tier/nginx";
 import { describeWithTool, runTool } from "../helpers/tools";
 import { fixture, modelOf } from "../helpers/config";
+import { freePort } from "../../scripts/lib/free-port";
 
 const cases = ["dc-a", "dc-b", "dc-c"].flatMap((dc) => {
   const model = modelOf(fixture(dc));
@@ -31,17 +31,6 @@ function tempDir(): string {
   fs.chmodSync(dir, 0o755);
   fs.mkdirSync(path.join(dir, "logs"));
   return dir;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
