@@ -353,16 +353,22 @@ piece_refused_provider() {
   fi
 }
 
-piece_kubernetes() {
-  local dir="$REPO_ROOT/toolchain/kubernetes"
-  check_wrapper_pin "$dir" k8s.io/kubernetes "$K8S_VERSION"
-  local minor=${K8S_VERSION#v1.}
+# The linker flags of every Kubernetes binary we build: the version variables
+# Kubernetes' own build (hack/lib/version.sh) sets.
+k8s_ldflags() {
+  local minor=${K8S_VERSION#v1.} ld="-s -w" p
   minor=${minor%%.*}
-  local ld="-s -w" p
-  # The variables Kubernetes' own build (hack/lib/version.sh) sets.
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
+  printf '%s' "$ld"
+}
+
+piece_kubernetes() {
+  local dir="$REPO_ROOT/toolchain/kubernetes"
+  check_wrapper_pin "$dir" k8s.io/kubernetes "$K8S_VERSION"
+  local ld
+  ld=$(k8s_ldflags)
   ensure_piece kubernetes "$(wrapper_key "$K8S_VERSION" "$dir")" \
     "kube-apiserver kube-controller-manager kube-scheduler kubectl" \
     build_wrapper "$dir" "$ld" \
@@ -376,12 +382,8 @@ piece_kubernetes() {
 piece_kubelet() {
   local dir="$REPO_ROOT/toolchain/kubelet"
   check_wrapper_pin "$dir" k8s.io/kubernetes "$K8S_VERSION"
-  local minor=${K8S_VERSION#v1.}
-  minor=${minor%%.*}
-  local ld="-s -w" p
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
-  done
+  local ld
+  ld=$(k8s_ldflags)
   ensure_piece kubelet "$(wrapper_key "$K8S_VERSION" "$dir")" "kubelet" \
     build_wrapper "$dir" "$ld" k8s.io/kubernetes/cmd/kubelet
 }
