@@ -15,6 +15,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/env.sh
 source "$repo/scripts/env.sh"
+# shellcheck source=scripts/lib/proc.sh
+source "$repo/scripts/lib/proc.sh"
 sim="${PRIVATE_CLOUD_SIM_DIR:-$repo/.sim}"
 stack_file="$repo/Pulumi.sim.yaml"
 # --nodes N (after `up`) picks the simulated datacenter of that size: 22 is
@@ -57,7 +59,7 @@ die() {
 
 pid_of() {
   local f="$sim/run/$1.pid"
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2> /dev/null && cat "$f"
+  [ -f "$f" ] && alive "$(cat "$f")" && cat "$f"
 }
 
 need_tools() {
@@ -239,9 +241,7 @@ down() {
   for ((i = ${#components[@]} - 1; i >= 0; i--)); do
     c=${components[i]}
     if pid=$(pid_of "$c"); then
-      kill "$pid" 2> /dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.2; done
-      kill -9 "$pid" 2> /dev/null || true
+      stop_pid "$pid" 100
       log "stopped $c"
     fi
   done
