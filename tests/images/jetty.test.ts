@@ -144,7 +144,10 @@ describeImage("sample-app")("jetty image with the sample business", () => {
     expect(m.get(`${JVM_METRICS.jettyResponses}{code="5xx"}`)).toBeGreaterThanOrEqual(1);
     expect(m.get(`${JVM_METRICS.jettyResponses}{code="2xx"}`)).toBeGreaterThanOrEqual(1);
     expect(m.get(`${JVM_METRICS.loggerEvents}{level="error"}`)).toBeGreaterThanOrEqual(1);
-    expect([...m.keys()].some((k) => k.startsWith(`${JVM_METRICS.gcSeconds}_sum{gc="G1 `))).toBe(true);
+    // One _sum per collector (which ones depends on the JVM's ergonomics: Serial under 2 GiB).
+    expect(
+      [...m.keys()].filter((k) => k.startsWith(`${JVM_METRICS.gcSeconds}_sum{gc="`)).length,
+    ).toBeGreaterThan(0);
     expect(m.get("jvm_available_processors")).toBe(2);
   });
 });
