@@ -31,7 +31,7 @@ import { caCertHash } from "../../components/minion-pool";
 import { parse, stringify } from "yaml";
 import { CACHE } from "../../scripts/images";
 import { fixture, modelOf } from "../helpers/config";
-import { describeImage, loadImage, ok, podman, waitFor, type Result } from "./podman";
+import { describeImage, loadImage, ok, podman, podmanAsync, waitFor, type Result } from "./podman";
 
 jest.setTimeout(300_000);
 
@@ -575,10 +575,11 @@ describeImage("installer")("installer image: minion join", () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  function join(labels: string, hash = caHash): Result {
+  function join(labels: string, hash = caHash): Promise<Result> {
     const run = minionJoinRun(kubeletRoot);
     for (const m of run.mounts) fs.mkdirSync(path.join(root(), m.host), { recursive: true });
-    return podman([
+    // Async: the API server answering the container runs in this process.
+    return podmanAsync([
       "run",
       "--rm",
       "--network",
@@ -606,15 +607,15 @@ describeImage("installer")("installer image: minion join", () => {
   const onNode = (p: string) => path.join(root(), p);
   let joined: Record<string, number>;
 
-  it("refuses an API server whose CA does not match the pin, writing nothing", () => {
-    const r = join("rack=r02", `sha256:${"0".repeat(64)}`);
+  it("refuses an API server whose CA does not match the pin, writing nothing", async () => {
+    const r = await join("rack=r02", `sha256:${"0".repeat(64)}`);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("does not match --discovery-token-ca-cert-hash");
     expect(Object.keys(snapshot(root()))).toEqual([]);
   });
 
-  it("joins: the cluster CA, bootstrap kubeconfig, kubelet config, unit and binary", () => {
-    const out = ok(join("rack=r02,zone=a"), "minion join");
+  it("joins: the cluster CA, bootstrap kubeconfig, kubelet config, unit and binary", async () => {
+    const out = ok(await join("rack=r02,zone=a"), "minion join");
     expect(out).toMatch(/minion join of dca-a1r02-07: \d+ updated, 0 unchanged/);
     expect(fs.readFileSync(onNode("/etc/kubernetes/pki/ca.crt"), "utf8")).toBe(
       fs.readFileSync(path.join(work, "ca.crt"), "utf8"),
@@ -639,15 +640,15 @@ describeImage("installer")("installer image: minion join", () => {
     joined = snapshot(root());
   });
 
-  it("changes nothing when run again", () => {
-    const out = ok(join("rack=r02,zone=a"), "second minion join");
+  it("changes nothing when run again", async () => {
+    const out = ok(await join("rack=r02,zone=a"), "second minion join");
     expect(out).toMatch(/: 0 updated, \d+ unchanged/);
     expect(out).not.toContain("kubelet restarted");
     expect(snapshot(root())).toEqual(joined);
   });
 
-  it("re-configures a changed label, and only kubelet's arguments", () => {
-    const out = ok(join("rack=r02,zone=b"), "minion join with new labels");
+  it("re-configures a changed label, and only kubelet's arguments", async () => {
+    const out = ok(await join("rack=r02,zone=b"), "minion join with new labels");
     expect(out).toContain("updated /etc/kubernetes/kubelet.env");
     const after = snapshot(root());
     expect(Object.keys(after).filter((p) => after[p] !== joined[p])).toEqual(["etc/kubernetes/kubelet.env"]);
