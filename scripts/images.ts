@@ -268,7 +268,9 @@ function javaBuild(def: ImageDefinition, root: string) {
  */
 export function copyTree(src: string, dest: string) {
   if (!fs.existsSync(src)) return;
-  for (const entry of fs.readdirSync(src, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const entry of fs
+    .readdirSync(src, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const from = path.join(src, entry.name);
     const to = path.join(dest, entry.name);
     if (entry.isDirectory()) {
@@ -284,7 +286,8 @@ export function copyTree(src: string, dest: string) {
       fs.rmSync(to, { force: true });
       fs.writeFileSync(to, fs.readFileSync(from));
       fs.chmodSync(to, fs.statSync(from).mode & 0o111 ? 0o755 : 0o644);
-    } else throw new Error(`${from}: not a file, directory or symlink (expected only those in an image's rootfs)`);
+    } else
+      throw new Error(`${from}: not a file, directory or symlink (expected only those in an image's rootfs)`);
     if (!entry.isSymbolicLink()) fs.lchownSync(to, 0, 0);
   }
 }
