@@ -372,7 +372,6 @@ describeImage("installer")("installer image: masters", () => {
               `--peer-trusted-ca-file=${pki}/ca.crt`,
               `--peer-cert-file=${pki}/peer.crt`,
               `--peer-key-file=${pki}/peer.key`,
-              "--listen-metrics-urls=",
             ],
             { stdio: ["ignore", log, log] },
           ),
