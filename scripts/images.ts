@@ -65,7 +65,8 @@ const STRIP = [
 export const PACKAGES_FILE_IN_IMAGE = "/usr/share/private-cloud/image-packages.txt";
 
 export const CACHE = process.env.PRIVATE_CLOUD_CACHE ?? path.join(os.homedir(), ".cache", "private-cloud");
-export const IMAGES_CACHE = path.join(CACHE, "images");
+/** Where built images live; PRIVATE_CLOUD_IMAGES_CACHE gives a build (or a test) a cache of its own. */
+export const IMAGES_CACHE = process.env.PRIVATE_CLOUD_IMAGES_CACHE ?? path.join(CACHE, "images");
 
 function log(msg: string) {
   process.stderr.write(`[images ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -256,6 +257,69 @@ function javaBuild(def: ImageDefinition, root: string) {
   }
 }
 
+/**
+ * Copies an image's own files (images/<name>/rootfs) into its root with
+ * modes that depend on git's view of them only: directories 0755, files 0755
+ * when executable, else 0644, owned by root, no extended attributes. A
+ * checkout's umask, an editor's file modes or xattrs would otherwise reach
+ * the layer and change the digest while the inputs key stays the same (the
+ * lock once held a worktree's digests that a clean clone did not build).
+ * Directories that already exist in the root keep the packages' modes.
+ */
+export function copyTree(src: string, dest: string) {
+  if (!fs.existsSync(src)) return;
+  for (const entry of fs
+    .readdirSync(src, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const from = path.join(src, entry.name);
+    const to = path.join(dest, entry.name);
+    if (entry.isDirectory()) {
+      if (!fs.existsSync(to)) {
+        fs.mkdirSync(to);
+        fs.chmodSync(to, 0o755);
+      }
+      copyTree(from, to);
+    } else if (entry.isSymbolicLink()) {
+      fs.rmSync(to, { force: true });
+      fs.symlinkSync(fs.readlinkSync(from), to);
+    } else if (entry.isFile()) {
+      fs.rmSync(to, { force: true });
+      fs.writeFileSync(to, fs.readFileSync(from));
+      fs.chmodSync(to, fs.statSync(from).mode & 0o111 ? 0o755 : 0o644);
+    } else
+      throw new Error(`${from}: not a file, directory or symlink (expected only those in an image's rootfs)`);
+    if (!entry.isSymbolicLink()) fs.lchownSync(to, 0, 0);
+  }
+}
+
+/**
+ * Refuses files under images/ that git ignores: the build would use them here
+ * and a clone would not have them (a root-level \`bin/\` ignore once hid the
+ * images' scripts). Outside a git checkout (an exported tree) nothing to check.
+ */
+export function checkNotIgnored(defs: ImageDefinition[]) {
+  if (spawnSync("git", ["rev-parse", "--git-dir"], { cwd: REPO_ROOT }).status !== 0) return;
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.push(path.relative(REPO_ROOT, p));
+    }
+  };
+  for (const d of defs) walk(d.dir);
+  const r = spawnSync("git", ["check-ignore", "--no-index", "--verbose", "--stdin"], {
+    cwd: REPO_ROOT,
+    input: files.join("\n") + "\n",
+    encoding: "utf8",
+  });
+  const ignored = r.stdout.trim();
+  if (ignored)
+    throw new Error(
+      `files of an image are ignored by git, so a clone would build without them (un-ignore or remove them):\n${ignored}`,
+    );
+}
+
 /** Makes the root filesystem of one image (the whole chain's packages and customisations). */
 function makeRootfs(
   defs: Map<string, ImageDefinition>,
@@ -285,8 +349,7 @@ function makeRootfs(
   writeAccounts(root, defsChain);
   finishPackages(root, packages);
   for (const d of defsChain) {
-    const files = path.join(d.dir, "rootfs");
-    if (fs.existsSync(files)) run("cp", ["-a", "--no-preserve=ownership", `${files}/.`, root]);
+    copyTree(path.join(d.dir, "rootfs"), root);
     for (const [tool, dest] of Object.entries(d.toolchain)) {
       fs.mkdirSync(path.dirname(path.join(root, dest)), { recursive: true });
       fs.copyFileSync(binaries[tool], path.join(root, dest));
@@ -471,6 +534,10 @@ export function build(names: string[], opts: { rebuild?: boolean } = {}): BuildR
   const order = [...defs.keys()]
     .filter((n) => wanted.has(n))
     .sort((a, b) => chain(defs, a).length - chain(defs, b).length);
+  // Files the build writes (accounts, javac and go output, mmdebstrap's
+  // directories) must not take their modes from the caller's umask.
+  process.umask(0o022);
+  checkNotIgnored(order.map((n) => must(defs.get(n), n)));
   const bh = builderHash();
   const built = new Map<string, Built>();
   const failed: { name: string; error: string }[] = [];

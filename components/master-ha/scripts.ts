@@ -13,6 +13,7 @@ import type { Host } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
 import { ENCRYPTION_KEY_PLACEHOLDER, paths, ports } from "./manifests";
 import { shQuote } from "../common/shell";
+import { dockerRun, masterInstallRun, masterLeaveRun } from "../common/installer-run";
 
 const HEREDOC = "PRIVATE_CLOUD_EOF";
 
@@ -87,12 +88,10 @@ if [ -s "$stage/pki.b64" ]; then
 fi
 
 # Install is idempotent: unchanged files are left alone, changed static Pod
-# manifests are replaced (kubelet restarts that component).
-sudo docker run --rm --network host --privileged \\
-  -v /etc/kubernetes:/etc/kubernetes \\
-  -v ${shQuote(model.config.masters.etcdDataDir)}:${shQuote(model.config.masters.etcdDataDir)} \\
-  -v /var/lib/kubelet:/var/lib/kubelet \\
-  -v "$stage":/stage:ro \\
+# manifests are replaced (kubelet restarts that component). The first master
+# creates the cluster PKI (--init); every master gets its own certificates and
+# kubeconfigs, kubelet's unit and the kubelet binary of the installer's version.
+${dockerRun(masterInstallRun(model.config.masters.etcdDataDir, "$stage"))} \\
   "$installer" master install --stage /stage/files --node-name ${shQuote(host.hostname)} --advertise-address ${host.ip}${first ? " --init" : ""} "\${pki_args[@]}"
 
 deadline=$((SECONDS + timeout_seconds))
@@ -149,6 +148,7 @@ if [ "$members" -le 1 ] || [ "$remaining" -lt "$quorum" ]; then
   echo "refusing to remove ${host.hostname}: $remaining healthy members would remain of $((members - 1)), quorum needs $quorum" >&2
   exit 1
 fi
-sudo docker run --rm --network host --privileged -v /etc/kubernetes:/etc/kubernetes "$installer" master leave --node-name ${shQuote(host.hostname)}
+${dockerRun(masterLeaveRun())} \\
+  "$installer" master leave --node-name ${shQuote(host.hostname)}
 `;
 }

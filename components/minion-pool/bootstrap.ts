@@ -11,6 +11,7 @@ import type { Host } from "../../stacks/schema";
 import type { DatacenterModel, Rack } from "../../stacks/model";
 import { nodeLabels } from "../../stacks/model";
 import { shQuote } from "../common/shell";
+import { dockerRun, minionJoinRun } from "../common/installer-run";
 
 /** Sysctls kubelet lets pods set although they are not namespaced-safe by default (the ingress tier sets both per pod). */
 export const ALLOWED_UNSAFE_SYSCTLS = ["net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"] as const;
@@ -95,8 +96,7 @@ fi
 
 # Join is idempotent in the installer: a node already joined with the same
 # settings is left alone; changed settings are rewritten and kubelet restarted.
-sudo docker run --rm --network host --privileged --pid host \\
-  -v /etc/kubernetes:/etc/kubernetes -v "$kubelet_root":"$kubelet_root" -v /etc/systemd/system:/etc/systemd/system \\
+${dockerRun(minionJoinRun(m.kubeletRoot))} \\
   "$installer" minion join --api-server ${shQuote(apiEndpoint)} \\
   --token "$JOIN_TOKEN" --discovery-token-ca-cert-hash "$CA_CERT_HASH" \\
   --node-name "$NODE_NAME" --node-labels "$NODE_LABELS" --kubelet-root "$kubelet_root" \\

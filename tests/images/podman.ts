@@ -3,7 +3,7 @@
  * project's containers.conf: see scripts/lib/image-tools.sh). A suite runs
  * when its image is built; in CI a missing image fails it instead.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { chain, currentLockEntry, loadDefinitions } from "./lock";
@@ -35,6 +35,26 @@ export function podman(args: string[], opts: { input?: string; timeoutMs?: numbe
     maxBuffer: 64 * 2 ** 20,
   });
   return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** podman without blocking the event loop: for tests whose container talks to a server in this process. */
+export function podmanAsync(args: string[], opts: { timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("podman", args, {
+      env: { ...process.env, CONTAINERS_CONF: containersConf() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    p.on("error", reject);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+  });
 }
 
 export function ok(r: Result, what: string): string {

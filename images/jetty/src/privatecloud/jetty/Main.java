@@ -18,6 +18,10 @@ import org.eclipse.jetty.webapp.WebAppContext;
  * and serves every webapp under JETTY_WEBAPPS: ROOT (directory or ROOT.war) at
  * "/", any other at "/name".
  *
+ * Metrics: GET /metrics on JVM_METRICS_PORT (default 9404; 0 turns it off),
+ * see Metrics. Jetty logs through java.util.logging, so its own warnings and
+ * errors count in the logger counter with the webapps'.
+ *
  * Stop: SIGTERM runs Jetty's shutdown hook; the StatisticsHandler lets
  * in-flight requests finish for up to the graceful seconds while new
  * connections are refused (the pod has already left the LVS real-server set).
@@ -34,7 +38,10 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
+    // Before any Jetty class loads: Jetty's Log picks its implementation once.
+    System.setProperty("org.eclipse.jetty.util.log.class", "org.eclipse.jetty.util.log.JavaUtilLog");
     int port = env("JETTY_HTTP_PORT", 8080);
+    int metricsPort = env("JVM_METRICS_PORT", 9404);
     int graceSeconds = env("JETTY_GRACEFUL_STOP_SECONDS", 20);
     // Threads follow the CPU limit, not the host's cores (the seed's incident).
     int processors = env("JVM_ACTIVE_PROCESSORS", Runtime.getRuntime().availableProcessors());
@@ -69,10 +76,14 @@ public final class Main {
     server.setHandler(stats);
     server.setStopTimeout(graceSeconds * 1000L);
     server.setStopAtShutdown(true);
+    Metrics metrics = new Metrics(stats, pool);
+    metrics.countLogRecords();
     server.start();
+    if (metricsPort > 0) metrics.start(metricsPort);
     System.err.printf(
-        "jetty: serving %s on :%d (%d processors, max heap %d MiB)%n",
-        deployed, port, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+        "jetty: serving %s on :%d, metrics on :%d (%d processors, max heap %d MiB)%n",
+        deployed, port, metricsPort, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
     server.join();
+    metrics.stop();
   }
 }
