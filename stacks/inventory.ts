@@ -41,6 +41,8 @@ export interface RackSpec {
   readonly subnet: string;
   /** Host count per function, in the order they are racked. */
   readonly hosts: Partial<Record<HostFunction, number>>;
+  /** Machine shapes of this rack that differ from `defaultMachines` (a newer generation of a function). */
+  readonly machines?: Partial<Record<HostFunction, MachineSpec>>;
 }
 
 export interface MachineSpec {
@@ -89,7 +91,7 @@ export function generateInventory(
     let n = 0;
     for (const fn of FUNCTION_ORDER) {
       for (let i = 0; i < (rack.hosts[fn] ?? 0); i++) {
-        const m = defaultMachines[fn];
+        const m = rack.machines?.[fn] ?? defaultMachines[fn];
         n++;
         hosts.push({
           hostname: `${prefix}-${rack.name}-${String(n).padStart(2, "0")}`,
