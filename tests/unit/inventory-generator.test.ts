@@ -39,11 +39,10 @@ describe("generateInventory (sim-1k)", () => {
     expect(new Set(sim1k.hosts.map((h) => h.ip)).size).toBe(1000);
     const subnet = new Map(sim1kLayout().map((r) => [r.name, parseCidr(r.subnet)]));
     for (const h of sim1k.hosts) {
-      const net = subnet.get(h.rack);
-      expect(net).toBeDefined();
+      const net = subnet.get(h.rack) ?? { first: NaN, last: NaN };
       const ip = ipToInt(h.ip);
       // .1 gateway, .2-.10 switches and BMC proxies, broadcast at the end.
-      expect([h.hostname, ip >= net!.first + 11 && ip < net!.last]).toEqual([h.hostname, true]);
+      expect([h.hostname, ip >= net.first + 11 && ip < net.last]).toEqual([h.hostname, true]);
     }
   });
 
@@ -104,7 +103,8 @@ describe("the 1,000-node simulated datacenter's nodes (scripts/sim-nodes.ts)", (
     expect(nodes).toHaveLength(1000);
     const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
     for (const h of model.inventory.hosts) {
-      const n = byName.get(h.hostname)!;
+      const n = byName.get(h.hostname);
+      if (!n) throw new Error(`${h.hostname}: no Node registered`);
       expect(n.metadata.annotations?.["kwok.x-k8s.io/node"]).toBe("fake");
       expect(n.metadata.labels).toMatchObject({
         [labelKeys.machineType]: h.machineType,
