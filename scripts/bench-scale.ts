@@ -33,7 +33,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { loadStackFile } from "../stacks/config";
 import { samplePeaks, type Role } from "./lib/proc-peak";
+import { describeLimits, scaleLimits } from "./lib/scale-limits";
 import {
   STEP,
   daemonSetRollout,
@@ -330,6 +332,13 @@ async function main(): Promise<void> {
     throw new Error(
       `--port-base: ${JSON.stringify(values["port-base"])} is not valid (expected a port in 1024..60000)`,
     );
+  // The limits that are not about speed, from the model (no cluster needed).
+  const limits = sizes.map((n) => ({
+    n,
+    lines: describeLimits(scaleLimits(loadStackFile(path.join(repo, `Pulumi.${STACK_FOR_SIZE[n]}.yaml`)))),
+  }));
+  for (const { n, lines } of limits)
+    process.stderr.write(`== scale limits at ${n} nodes\n${lines.map((l) => `  ${l}\n`).join("")}`);
   const results: SizeResult[] = [];
   for (const [i, n] of sizes.entries())
     results.push(await benchSize(n, portBase + 100 * i, { keep: values.keep, cpuProf: values["cpu-prof"] }));
@@ -339,6 +348,8 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(reportTable(results));
+  for (const { n, lines } of limits)
+    process.stdout.write(`\nScale limits at ${n} nodes:\n${lines.map((l) => `- ${l}\n`).join("")}`);
   const big = results.find((r) => r.nodes === 1000);
   if (big) {
     const fails = goalMisses(big);
