@@ -139,7 +139,8 @@ export function scaleLimits(model: DatacenterModel): ScaleLimits {
 
 /** One line per limit, for the bench's output and the README. */
 export function describeLimits(l: ScaleLimits): string[] {
-  const hours = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${Math.round(s / 60)} min`);
+  const hours = (s: number) =>
+    s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`;
   const poolsShort = l.ipam.filter((p) => !p.ok);
   return [
     `BGP (${l.bgp.mode}): ${l.bgp.peers} peers, at most ${l.bgp.maxSessionsPerPeer} sessions on one peer (a full mesh would be ${l.bgp.fullMeshSessions.toLocaleString("en")})`,
