@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { generateInventory, inventoryYaml, type RackSpec } from "../stacks/inventory";
+import { generateInventory, inventoryYaml, type MachineSpec, type RackSpec } from "../stacks/inventory";
 
 /**
  * sim-1k: the 1,000-node simulated datacenter (`npm run sim:up -- --nodes 1000`,
@@ -15,8 +15,12 @@ import { generateInventory, inventoryYaml, type RackSpec } from "../stacks/inven
  * the control plane, LVS directors, ingress, monitoring and logging machines
  * spread over both rooms (one failed room leaves each function running), web
  * machines filling the rest. Subnets are /26 (62 addresses for 25 hosts and the
- * switches).
+ * switches). Like any site bought over years, the fleet is not one shape: the
+ * newer half of the racks (row 11 on, in both rooms) holds a later web
+ * generation, so web machines come in two types with their own tuning.
  */
+export const SIM_1K_NEW_WEB: MachineSpec = { machineType: "m48c256", cores: 48, memoryGiB: 256 };
+
 export function sim1kLayout(): RackSpec[] {
   const racks: RackSpec[] = [];
   const special: Record<number, RackSpec["hosts"]> = {
@@ -39,6 +43,7 @@ export function sim1kLayout(): RackSpec[] {
       room,
       subnet: `10.201.${i}.0/26`,
       hosts,
+      ...(i >= 20 ? { machines: { web: SIM_1K_NEW_WEB } } : {}),
     });
   }
   return racks;

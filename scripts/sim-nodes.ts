@@ -107,13 +107,21 @@ function localVolumes(model: DatacenterModel): object[] {
   return out;
 }
 
-const file = process.argv[2] ?? "Pulumi.sim.yaml";
-const model = loadStackFile(file);
-const masters = new Set(model.config.masters.hostnames);
-const items = [
-  ...model.inventory.hosts.map((h) => node(model, h, masters.has(h.hostname))),
-  ...localVolumes(model),
-];
-process.stdout.write(
-  stringify({ apiVersion: "v1", kind: "List", items }, { lineWidth: 0, aliasDuplicateObjects: false }),
-);
+/** Every object `npm run sim:up` registers for a datacenter model: its Nodes, then the local volumes. */
+export function simObjects(model: DatacenterModel): object[] {
+  const masters = new Set(model.config.masters.hostnames);
+  return [
+    ...model.inventory.hosts.map((h) => node(model, h, masters.has(h.hostname))),
+    ...localVolumes(model),
+  ];
+}
+
+if (require.main === module) {
+  const model = loadStackFile(process.argv[2] ?? "Pulumi.sim.yaml");
+  process.stdout.write(
+    stringify(
+      { apiVersion: "v1", kind: "List", items: simObjects(model) },
+      { lineWidth: 0, aliasDuplicateObjects: false },
+    ),
+  );
+}

@@ -174,8 +174,35 @@ all_nodes_ready() {
   [ -n "$out" ] && ! awk '$2 != "Ready" { bad = 1 } END { exit !bad }' <<< "$out"
 }
 
+# Settings of a simulated control plane that carries 1,000 nodes on a shared
+# 2-core machine. Client rate limits: the controller-manager's defaults (20
+# requests/s, burst 30) make its DaemonSet controller create ~3,000 pods at
+# 20/s, and the scheduler binds them at 50/s, so the simulated fleet, not the
+# program, would set the rollout time; a 1,000-node control plane is run with
+# higher limits (the Kubernetes scalability tests raise them too). Node
+# heartbeats: kwok renews one Lease per node; with 1,000 nodes and a
+# 40 s lease that is a steady write stream the machine's etcd and API server
+# share with the run being measured, and a lease renewed late on a saturated
+# machine turns nodes NotReady, taints them and stops scheduling there.
+# Longer leases and grace period keep the fleet Ready; nothing here tests
+# node failure detection at 1,000 nodes.
+control_plane_flags() {
+  if [ "${PRIVATE_CLOUD_SIM_STACK:-sim}" = sim-1k ]; then
+    cm_flags=(--kube-api-qps=200 --kube-api-burst=400 --node-monitor-grace-period=600s)
+    scheduler_flags=(--kube-api-qps=200 --kube-api-burst=400)
+    apiserver_flags=(--max-requests-inflight=800 --max-mutating-requests-inflight=400)
+    lease_seconds=240
+  else
+    cm_flags=()
+    scheduler_flags=()
+    apiserver_flags=()
+    lease_seconds=40
+  fi
+}
+
 up() {
-  local t0=$SECONDS
+  local t0=$SECONDS cm_flags scheduler_flags apiserver_flags lease_seconds
+  control_plane_flags
   need_tools
   mkdir -p "$sim/run" "$sim/logs" "$sim/etcd"
   pki
@@ -193,7 +220,7 @@ up() {
     --tls-cert-file="$sim/pki/apiserver.crt" --tls-private-key-file="$sim/pki/apiserver.key" --client-ca-file="$sim/pki/ca.crt" \
     --service-account-key-file="$sim/pki/sa.pub" --service-account-signing-key-file="$sim/pki/sa.key" \
     --service-account-issuer="https://127.0.0.1:$api_port" --authorization-mode=Node,RBAC --allow-privileged=true \
-    --enable-admission-plugins=NodeRestriction --profiling=false
+    --enable-admission-plugins=NodeRestriction --profiling=false ${apiserver_flags[@]+"${apiserver_flags[@]}"}
   wait_for kube-apiserver 120 kubectl --kubeconfig "$sim/kubeconfig" get --raw /readyz
 
   start kube-controller-manager kube-controller-manager --kubeconfig="$sim/controller-manager.kubeconfig" \
@@ -201,13 +228,14 @@ up() {
     --bind-address=127.0.0.1 --secure-port="$cm_port" --leader-elect=false --use-service-account-credentials=true \
     --service-account-private-key-file="$sim/pki/sa.key" --root-ca-file="$sim/pki/ca.crt" \
     --cluster-signing-cert-file="$sim/pki/ca.crt" --cluster-signing-key-file="$sim/pki/ca.key" \
-    --service-cluster-ip-range="$service_cidr" --allocate-node-cidrs=false --controllers='*,-nodeipam'
+    --service-cluster-ip-range="$service_cidr" --allocate-node-cidrs=false --controllers='*,-nodeipam' \
+    ${cm_flags[@]+"${cm_flags[@]}"}
   start kube-scheduler kube-scheduler --kubeconfig="$sim/scheduler.kubeconfig" \
     --authentication-kubeconfig="$sim/scheduler.kubeconfig" --authorization-kubeconfig="$sim/scheduler.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false
+    --bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false ${scheduler_flags[@]+"${scheduler_flags[@]}"}
   start kwok kwok --kubeconfig="$sim/kwok.kubeconfig" --config="$repo/scripts/sim-kwok.yaml" --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --manage-nodes-with-label-selector= \
-    --manage-single-node= --cidr=10.208.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
+    --manage-single-node= --cidr=10.208.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds="$lease_seconds" \
     --server-address="127.0.0.1:$kwok_port"
   wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$cm_port/healthz"
   wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$scheduler_port/healthz"

@@ -6,7 +6,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Document, isMap, isSeq, parse } from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
+import { Document, isMap, isSeq } from "yaml";
 import type { Host, HostFunction, Inventory } from "./schema";
 import { ConfigError } from "./validate";
 import { intToIp, parseCidr } from "./net";
@@ -26,7 +27,11 @@ export function readInventory(projectDir: string, relPath: string): unknown {
     ]);
   }
   try {
-    return parse(text);
+    // js-yaml's core schema (YAML 1.2 core, as `yaml` reads it): a
+    // 1,000-host CMDB export parses in ~0.1 s against ~1-4 s with `yaml`,
+    // and every preview and up of the datacenter reads it (profile of the
+    // program at 1,000 nodes, README "At 1,000 nodes, for real").
+    return load(text, { schema: CORE_SCHEMA, filename: relPath });
   } catch (e) {
     throw new ConfigError([
       { path: relPath, message: `is not valid YAML: ${(e as Error).message.split("\n")[0]}` },
@@ -41,6 +46,8 @@ export interface RackSpec {
   readonly subnet: string;
   /** Host count per function, in the order they are racked. */
   readonly hosts: Partial<Record<HostFunction, number>>;
+  /** Machine shapes of this rack that differ from `defaultMachines` (a newer generation of a function). */
+  readonly machines?: Partial<Record<HostFunction, MachineSpec>>;
 }
 
 export interface MachineSpec {
@@ -89,7 +96,7 @@ export function generateInventory(
     let n = 0;
     for (const fn of FUNCTION_ORDER) {
       for (let i = 0; i < (rack.hosts[fn] ?? 0); i++) {
-        const m = defaultMachines[fn];
+        const m = rack.machines?.[fn] ?? defaultMachines[fn];
         n++;
         hosts.push({
           hostname: `${prefix}-${rack.name}-${String(n).padStart(2, "0")}`,

@@ -13,6 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { POD_REPLACE_SECONDS, withRolloutAwait } from "../common/rollout";
 import type { DatacenterModel } from "../../stacks/model";
 import { calicoCrd, CALICO_KINDS } from "./crds";
 import {
@@ -129,10 +130,11 @@ export class CalicoBGP extends pulumi.ComponentResource {
     }
     const cni = new k8s.core.v1.ConfigMap(`${name}-cni-config`, cniConfigMap(), inNs);
 
-    this.calicoNode = new k8s.apps.v1.DaemonSet(`${name}-${CALICO_NODE}`, calicoNodeDaemonSet(model), {
-      parent: this,
-      dependsOn: [ns, cni, ...rbac, ...config],
-    });
+    this.calicoNode = new k8s.apps.v1.DaemonSet(
+      `${name}-${CALICO_NODE}`,
+      withRolloutAwait(calicoNodeDaemonSet(model), model.inventory.hosts, POD_REPLACE_SECONDS.calicoNode),
+      { parent: this, dependsOn: [ns, cni, ...rbac, ...config] },
+    );
     new k8s.apps.v1.Deployment(`${name}-${CALICO_KUBE_CONTROLLERS}`, kubeControllersDeployment(model), {
       parent: this,
       dependsOn: [ns, ...rbac, kcc, ...config],

@@ -9,6 +9,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { POD_REPLACE_SECONDS, withRolloutAwait } from "../common/rollout";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { parse } from "yaml";
@@ -81,10 +82,11 @@ export class MinionPool extends pulumi.ComponentResource {
         dependsOn: [ns],
       });
       this.tuningDaemonSets.push(
-        new k8s.apps.v1.DaemonSet(`${name}-tune-${profile.machineType}`, objs.daemonSet, {
-          parent: this,
-          dependsOn: [cm, sa],
-        }),
+        new k8s.apps.v1.DaemonSet(
+          `${name}-tune-${profile.machineType}`,
+          withRolloutAwait(objs.daemonSet, model.inventory.hosts, POD_REPLACE_SECONDS.tuning),
+          { parent: this, dependsOn: [cm, sa] },
+        ),
       );
     }
 

@@ -10,6 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { POD_REPLACE_SECONDS, withRolloutAwait } from "../common/rollout";
 import * as random from "@pulumi/random";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
@@ -191,10 +192,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
 
     // --- node-exporter ---------------------------------------------------------
-    new k8s.apps.v1.DaemonSet(rn.nodeExporter, nodeExporterDaemonSet(nodeNsName, images.nodeExporter), {
-      parent: this,
-      dependsOn: [nodeNs],
-    });
+    const nodeExporter = nodeExporterDaemonSet(nodeNsName, images.nodeExporter);
+    new k8s.apps.v1.DaemonSet(
+      rn.nodeExporter,
+      withRolloutAwait(nodeExporter, model.inventory.hosts, POD_REPLACE_SECONDS.nodeExporter),
+      { parent: this, dependsOn: [nodeNs] },
+    );
 
     // --- kube-state-metrics ----------------------------------------------------
     new k8s.apps.v1.Deployment(

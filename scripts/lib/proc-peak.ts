@@ -33,6 +33,15 @@ export function peakRssMiB(statusText: string): number | undefined {
   return m ? Number(m[1]) / 1024 : undefined;
 }
 
+/** The parent pid in /proc/<pid>/stat; the command name (field 2) may hold spaces and ")", so fields are read after its last ")". */
+export function parentPid(statText: string): number | undefined {
+  const close = statText.lastIndexOf(")");
+  if (close < 0) return undefined;
+  // After ") ": state, then ppid.
+  const ppid = Number(statText.slice(close + 2).split(" ")[1]);
+  return Number.isInteger(ppid) ? ppid : undefined;
+}
+
 function read(file: string): string | undefined {
   try {
     return fs.readFileSync(file, "utf8");
@@ -50,9 +59,8 @@ export function samplePeaks(rootPid: number, everyMs = 500): { stop: () => Recor
       if (!/^\d+$/.test(d)) continue;
       const stat = read(`/proc/${d}/stat`);
       if (!stat) continue;
-      // Fields after the command (which may hold spaces) start after the last ")".
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parent.set(Number(d), ppid);
+      const ppid = parentPid(stat);
+      if (ppid !== undefined) parent.set(Number(d), ppid);
     }
     const inTree = (pid: number) => {
       for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) if (p === rootPid) return true;
