@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Business } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
+import { servesHttps } from "../../stacks/tls";
 import { LOG_WRITER_SECRET_KEYS } from "../common/filebeat";
 import { vipAssignments } from "../fullnat-lvs/vips";
 import { nginxTuning, type NginxTuning } from "./nginx";
@@ -31,6 +32,7 @@ import {
   pdb,
   rackGatewaysConfigMap,
   tierNames,
+  tlsSecret,
   tierNamespaceRules,
   upstreamService,
   vipService,
@@ -178,6 +180,24 @@ export class IngressTier extends pulumi.ComponentResource {
       ),
     ];
 
+    // The business's certificate: the Ingress's `tls` and the controller's
+    // default certificate (--default-ssl-certificate), so the controller
+    // starts with it rather than with its self-signed fake.
+    const cert = model.tls[biz.name];
+    const certificate = servesHttps(biz)
+      ? [
+          new k8s.core.v1.Secret(
+            `${name}-tls`,
+            tlsSecret(
+              n,
+              cert && { certificate: cert.certificate, privateKey: pulumi.secret(cert.privateKey ?? "") },
+            ),
+            { ...inApp, additionalSecretOutputs: ["stringData", "data"] },
+          ),
+        ]
+      : [];
+    configs.push(...certificate);
+
     // --- Workload ------------------------------------------------------------------
     const built = deployment(model, n, biz, t, vip, {
       hosts: args.logShipping.hosts,
@@ -199,7 +219,7 @@ export class IngressTier extends pulumi.ComponentResource {
     const upstream = new k8s.core.v1.Service(`${name}-upstream`, upstreamService(n, biz), inApp);
     new k8s.networking.v1.Ingress(`${name}-ingress`, ingress(n, biz), {
       parent: this,
-      dependsOn: [appNs, cls, upstream],
+      dependsOn: [appNs, cls, upstream, ...certificate],
     });
 
     this.registerOutputs({

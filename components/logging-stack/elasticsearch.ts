@@ -244,7 +244,7 @@ export function esPodTemplate(model: DatacenterModel, r: EsRole): k8s.types.inpu
     { name: "config", configMap: { name: esNames.config(r) } },
     { name: "transport-tls", secret: { secretName: esNames.transportTls, defaultMode: 0o440 } },
     // Client nodes keep nothing worth a volume; masters and data get claims.
-    ...(r === "client" ? [{ name: "data", emptyDir: {} }] : []),
+    ...(r === "client" ? [{ name: "data", emptyDir: { sizeLimit: "1Gi" } }] : []),
   ];
   return {
     metadata: {
@@ -252,6 +252,8 @@ export function esPodTemplate(model: DatacenterModel, r: EsRole): k8s.types.inpu
       annotations: { [warmupAnnotation]: String(ES_WARMUP_SECONDS) },
     },
     spec: {
+      // Elasticsearch never calls the Kubernetes API (discovery is by DNS).
+      automountServiceAccountToken: false,
       ...esScheduling(r),
       // Time to hand shards off and flush before the kill.
       terminationGracePeriodSeconds: 120,
@@ -466,6 +468,8 @@ export function setupJob(model: DatacenterModel): k8s.types.input.batch.v1.Job {
         metadata: { labels: { ...managedBy, "app.kubernetes.io/name": "es-setup" } },
         spec: {
           restartPolicy: "OnFailure",
+          // It talks to Elasticsearch only.
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           affinity: esScheduling("client").affinity,
           containers: [

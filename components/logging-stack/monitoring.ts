@@ -268,6 +268,8 @@ export function esExporterDeployment(model: DatacenterModel): k8s.types.input.ap
           annotations: scrapeAnnotations("infra", { job: "elasticsearch" }),
         },
         spec: {
+          // Exporters read Elasticsearch or filebeat over HTTP, never the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           containers: [
             {
@@ -308,6 +310,8 @@ export function jsonExporterDeployment(model: DatacenterModel): k8s.types.input.
       template: {
         metadata: exporterPod(esNames.filebeatExporter),
         spec: {
+          // Exporters read Elasticsearch or filebeat over HTTP, never the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           containers: [
             {
