@@ -42,6 +42,12 @@ export const loggingThresholds = {
 } as const;
 
 const JSON_EXPORTER_PORT = 7979;
+/**
+ * The exporters are static Go binaries that own no files: they run as
+ * nobody (65534), not as Elasticsearch's 1000, a UID other images own
+ * files as (kube-score container-security-context-user-group-id).
+ */
+const exporterContainer = { ...restrictedContainer, runAsUser: 65534, runAsGroup: 65534 };
 /** Exporters start in a second, but liveness still waits out the platform's default warm-up. */
 const exporterStartup = startupTiming(probeFloors.minWarmupSeconds);
 const ES_EXPORTER_PORT = 9114;
@@ -285,7 +291,7 @@ export function esExporterDeployment(model: DatacenterModel): k8s.types.input.ap
               livenessProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, livenessTiming),
               readinessProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, readinessTiming),
               resources: smallResources,
-              securityContext: restrictedContainer,
+              securityContext: exporterContainer,
             },
           ],
         },
@@ -324,7 +330,7 @@ export function jsonExporterDeployment(model: DatacenterModel): k8s.types.input.
               readinessProbe: httpGetProbe("/metrics", JSON_EXPORTER_PORT, readinessTiming),
               volumeMounts: [{ name: "config", mountPath: "/config", readOnly: true }],
               resources: smallResources,
-              securityContext: restrictedContainer,
+              securityContext: exporterContainer,
             },
           ],
           volumes: [{ name: "config", configMap: { name: esNames.filebeatExporter } }],
