@@ -16,7 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { Business } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
 import { servesHttps } from "../../stacks/tls";
-import { LOG_WRITER_SECRET_KEYS } from "../common/filebeat";
+import { ES_CA_CONFIGMAP, ES_CA_KEY, LOG_WRITER_SECRET_KEYS } from "../common/filebeat";
 import { vipAssignments } from "../fullnat-lvs/vips";
 import { nginxTuning, type NginxTuning } from "./nginx";
 import {
@@ -51,6 +51,11 @@ export interface IngressLogShipping {
   readonly username: pulumi.Input<string>;
   /** Log writer password (secret). Required (LoggingStack.logWriterPassword). */
   readonly password: pulumi.Input<string>;
+  /**
+   * Elasticsearch's HTTP CA certificate (PEM). Required (LoggingStack.httpCaCert).
+   * Put in the tier's and the business's namespaces, where filebeat sidecars read it.
+   */
+  readonly caCert: pulumi.Input<string>;
 }
 
 export interface IngressTierArgs {
@@ -179,6 +184,27 @@ export class IngressTier extends pulumi.ComponentResource {
         inTier,
       ),
     ];
+
+    // Elasticsearch's HTTP CA for the filebeat sidecars: the tier's, and the
+    // business's (its releases' sidecars read it from their namespace).
+    for (const [suffix, ns, o] of [
+      ["tier", n.namespace, inTier],
+      ["app", n.appNamespace, inApp],
+    ] as const)
+      configs.push(
+        new k8s.core.v1.ConfigMap(
+          `${name}-es-ca-${suffix}`,
+          {
+            metadata: {
+              name: ES_CA_CONFIGMAP,
+              namespace: ns,
+              labels: { "private-cloud.io/business": n.business },
+            },
+            data: { [ES_CA_KEY]: args.logShipping.caCert },
+          },
+          o,
+        ),
+      );
 
     // The business's certificate: the Ingress's `tls` and the controller's
     // default certificate (--default-ssl-certificate), so the controller

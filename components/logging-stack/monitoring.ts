@@ -23,6 +23,9 @@ import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contra
 import { dashboard, type Dashboard } from "../monitoring-stack/dashboards";
 import type { ScrapeConfig } from "../monitoring-stack/prometheus-config";
 import {
+  CA_FILE,
+  caVolume,
+  caVolumeMount,
   clientUrl,
   CREDENTIAL_KEYS,
   esNames,
@@ -281,7 +284,7 @@ export function esExporterDeployment(model: DatacenterModel): k8s.types.input.ap
             {
               name: "exporter",
               image: imagesFor(model).elasticsearchExporter,
-              args: [`--es.uri=${clientUrl()}`, "--es.indices", "--es.timeout=10s"],
+              args: [`--es.uri=${clientUrl()}`, `--es.ca=${CA_FILE}`, "--es.indices", "--es.timeout=10s"],
               env: [
                 secret("ES_USERNAME", CREDENTIAL_KEYS.exporterUsername),
                 secret("ES_PASSWORD", CREDENTIAL_KEYS.exporterPassword),
@@ -292,8 +295,10 @@ export function esExporterDeployment(model: DatacenterModel): k8s.types.input.ap
               readinessProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, readinessTiming),
               resources: smallResources,
               securityContext: exporterContainer,
+              volumeMounts: [caVolumeMount],
             },
           ],
+          volumes: [caVolume],
         },
       },
     },

@@ -9,7 +9,12 @@ import { labelKeys } from "../../stacks/labels";
 import { fixture, modelOf } from "../helpers/config";
 
 const model = modelOf(fixture("dc-a"));
-const shipping = { hosts: ["http://es-client.logging.svc:9200"], username: "log-writer", password: "s3cret" };
+const shipping = {
+  hosts: ["https://es-client.logging.svc:9200"],
+  username: "log-writer",
+  password: "s3cret",
+  caCert: "-----BEGIN CERTIFICATE-----\nES CA\n-----END CERTIFICATE-----\n",
+};
 
 let records: Recorded[] = [];
 const tiers: IngressTier[] = [];
