@@ -58,7 +58,8 @@ export function leastPrivilege(enforcementLevel: EnforcementLevel = "mandatory")
     configSchema: configSchema(leastPrivilegeSettings),
     validateResource: (args, reportViolation) => {
       const w = workloadOf(asK8s(args));
-      if (!w) return;
+      // A preview may not know the pod spec yet (unknown inputs): judge nothing then.
+      if (!w || w.spec.containers === undefined) return;
       const cfg = configOf(args, leastPrivilegeSettings);
       for (const m of tokenProblems(w)) reportViolation(m);
       if (cfg.requireEmptyDirSizeLimit) for (const m of emptyDirProblems(w)) reportViolation(m);

@@ -60,6 +60,11 @@ describe("IngressTier", () => {
         "kubernetes:core/v1:ConfigMap",
         "kubernetes:core/v1:ConfigMap",
         "kubernetes:core/v1:ConfigMap",
+        // Elasticsearch's HTTP CA, in the tier's and the business's namespaces.
+        "kubernetes:core/v1:ConfigMap",
+        "kubernetes:core/v1:ConfigMap",
+        "kubernetes:core/v1:Secret",
+        // The business's certificate (every dc-a business serves 443).
         "kubernetes:core/v1:Secret",
         "kubernetes:apps/v1:Deployment",
         "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
