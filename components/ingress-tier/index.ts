@@ -214,9 +214,12 @@ export class IngressTier extends pulumi.ComponentResource {
       ? [
           new k8s.core.v1.Secret(
             `${name}-tls`,
+            // A model read from a stack file has no keys (they are encrypted there): placeholder, like no certificate.
             tlsSecret(
               n,
-              cert && { certificate: cert.certificate, privateKey: pulumi.secret(cert.privateKey ?? "") },
+              cert?.privateKey === undefined
+                ? undefined
+                : { certificate: cert.certificate, privateKey: pulumi.secret(cert.privateKey) },
             ),
             { ...inApp, additionalSecretOutputs: ["stringData", "data"] },
           ),
