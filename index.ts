@@ -6,9 +6,37 @@ import * as pulumi from "@pulumi/pulumi";
 import { modelFromPulumiConfig } from "./stacks/pulumi-config";
 import { deployDatacenter } from "./stacks/datacenter";
 import { releaseContext as releaseContextOf } from "./components/business-app/platform";
+import { servesHttps } from "./stacks/tls";
 
 const model = modelFromPulumiConfig();
+requireCertificates();
 const dc = deployDatacenter(model, { sshPrivateKey: sshPrivateKey() });
+
+/**
+ * Every business that serves 443 needs its certificate (checked with the
+ * model: names, validity, key). A pull-request preview runs without the
+ * secrets and says which are missing; `pulumi up` refuses, as serving
+ * ingress-nginx's self-signed fake certificate is what this prevents.
+ */
+function requireCertificates(): void {
+  const missing = model.config.businesses
+    .filter((b) => servesHttps(b) && !model.tls[b.name])
+    .map((b) => b.name);
+  if (missing.length === 0) return;
+  const how = missing
+    .map(
+      (b) =>
+        `pulumi config set --path 'private-cloud:tls.${b}.certificate' < ${b}.crt && pulumi config set --secret --path 'private-cloud:tls.${b}.privateKey' < ${b}.key`,
+    )
+    .join("; ");
+  if (!pulumi.runtime.isDryRun())
+    throw new pulumi.RunError(
+      `private-cloud:tls has no certificate for ${missing.join(", ")} (expected one per business serving 443, issued by the company CA: ${how})`,
+    );
+  pulumi.log.warn(
+    `private-cloud:tls has no certificate for ${missing.join(", ")}: this preview renders placeholder TLS Secrets, \`pulumi up\` will refuse (${how})`,
+  );
+}
 
 /**
  * The SSH key for host work. A pull-request preview runs nothing on hosts, so

@@ -90,6 +90,7 @@ export interface Volume {
   readonly name: string;
   readonly configMap?: { readonly name?: string };
   readonly hostPath?: { readonly path?: string };
+  readonly emptyDir?: { readonly medium?: string; readonly sizeLimit?: string };
   readonly projected?: { readonly sources?: readonly { readonly configMap?: { readonly name?: string } }[] };
 }
 
@@ -114,6 +115,8 @@ export interface PodSpec {
   readonly hostNetwork?: boolean;
   readonly hostPID?: boolean;
   readonly hostIPC?: boolean;
+  readonly serviceAccountName?: string;
+  readonly automountServiceAccountToken?: boolean;
   readonly terminationGracePeriodSeconds?: number;
   readonly securityContext?: SecurityContext;
   readonly affinity?: {

@@ -7,6 +7,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "./common";
 import { controlPlaneFlags } from "./controlplane";
 import { imagePinning } from "./images";
+import { leastPrivilege } from "./least-privilege";
 import { privilegedOnlyWhereNeeded } from "./privileges";
 import { probeTimeouts } from "./probes";
 import { containerResources } from "./resources";
@@ -26,6 +27,7 @@ export function allPolicies(): AnyPolicy[] {
     privilegedOnlyWhereNeeded("mandatory"),
     imagePinning("mandatory"),
     controlPlaneFlags("mandatory"),
+    leastPrivilege("mandatory"),
     headlessUpstreams("advisory"),
     spread("advisory"),
   ];

@@ -69,6 +69,9 @@ ACTIONLINT_VERSION=v1.7.12
 # state backend of the simulated datacenter (as the company's Ceph or MinIO
 # serves it in a real one).
 VERSITYGW_VERSION=v1.8.0
+# kube-score: an auditor independent of our policy pack, run over every object
+# of every stack (tests/tools/kube-score.test.ts); v1.20.0 builds here.
+KUBE_SCORE_VERSION=v1.20.0
 # npm packages used by the smoke test.
 NPM_PULUMI_VERSION=3.270.0
 NPM_KUBERNETES_VERSION=4.34.2
@@ -87,7 +90,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl actionlint versitygw"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl actionlint versitygw kube-score"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -469,6 +472,13 @@ piece_versitygw() {
     build_wrapper "$dir" "-s -w -X main.Version=$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
 }
 
+piece_kube_score() {
+  local dir="$REPO_ROOT/toolchain/kube-score"
+  check_wrapper_pin "$dir" github.com/zegl/kube-score "$KUBE_SCORE_VERSION"
+  ensure_piece kube-score "$(wrapper_key "$KUBE_SCORE_VERSION" "$dir")" "kube-score" \
+    build_wrapper "$dir" "-s -w -X main.version=${KUBE_SCORE_VERSION#v}" github.com/zegl/kube-score/cmd/kube-score
+}
+
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------
@@ -651,6 +661,7 @@ main() {
   if want etcdctl; then tc_step "etcdctl $ETCD_VERSION (installer image)" piece_etcdctl; fi
   if want actionlint; then tc_step "actionlint $ACTIONLINT_VERSION" piece_actionlint; fi
   if want versitygw; then tc_step "versitygw $VERSITYGW_VERSION" piece_versitygw; fi
+  if want kube-score; then tc_step "kube-score $KUBE_SCORE_VERSION" piece_kube_score; fi
 
   if [[ "$PIECES" == "$ALL_PIECES" ]]; then
     tc_step "verify: versions" verify_versions

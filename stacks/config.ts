@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE, SECRET_KEYS } from "./schema";
-import { buildModel, type DatacenterModel } from "./model";
+import { buildModel, type DatacenterModel, type ModelSecrets } from "./model";
 import { readInventory } from "./inventory";
 import { ConfigError, type ConfigIssue } from "./validate";
 
@@ -84,6 +84,7 @@ export function modelFromRaw(
   raw: Record<string, unknown>,
   projectDir: string,
   preIssues: readonly ConfigIssue[] = [],
+  secrets: ModelSecrets = {},
 ): DatacenterModel {
   const minions = raw.minions as { inventory?: unknown } | undefined;
   const invPath = typeof minions?.inventory === "string" ? minions.inventory : undefined;
@@ -95,7 +96,29 @@ export function modelFromRaw(
       { path: `${PREFIX}minions.inventory`, message: "is required (expected a path to a .yaml CMDB export)" },
     ]);
   }
-  return buildModel(raw, readInventory(projectDir, invPath), invPath, preIssues);
+  return buildModel(raw, readInventory(projectDir, invPath), invPath, preIssues, secrets);
+}
+
+/** The secret config keys of a config map, parsed (Pulumi hands objects over as JSON text). */
+export function secretsFromConfigMap(map: Record<string, unknown>): { tls?: unknown } {
+  const tls = map[`${PREFIX}tls`];
+  return { tls: typeof tls === "string" ? parseMaybeJson(tls) : tls };
+}
+
+/**
+ * `private-cloud:tls` as a stack file holds it: certificates in clear (they
+ * are public), private keys as `{secure: …}` (encrypted): the keys are left
+ * out, and the certificates are still checked (names, validity, chain).
+ */
+function fileTls(tls: unknown): unknown {
+  if (typeof tls !== "object" || tls === null || Array.isArray(tls)) return tls;
+  return Object.fromEntries(
+    Object.entries(tls as Record<string, unknown>).map(([name, entry]) => {
+      if (typeof entry !== "object" || entry === null) return [name, entry];
+      const { privateKey, ...rest } = entry as Record<string, unknown>;
+      return [name, typeof privateKey === "string" ? { ...rest, privateKey } : rest];
+    }),
+  );
 }
 
 /** The model of a stack file, e.g. `loadStackFile("Pulumi.dc-a.yaml")`. */
@@ -103,8 +126,10 @@ export function loadStackFile(file: string): DatacenterModel {
   const map = readStackFile(file);
   const raw = rawFromConfigMap(map);
   const stack = /^Pulumi\.([^.]+)\.yaml$/.exec(path.basename(file))?.[1];
-  return modelFromRaw(raw, path.dirname(path.resolve(file)), [
-    ...configKeyIssues(map),
-    ...stackNameIssues(raw, stack),
-  ]);
+  return modelFromRaw(
+    raw,
+    path.dirname(path.resolve(file)),
+    [...configKeyIssues(map), ...stackNameIssues(raw, stack)],
+    { tls: fileTls(secretsFromConfigMap(map).tls), keysReadable: false },
+  );
 }

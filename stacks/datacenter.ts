@@ -115,6 +115,7 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
             hosts: logging.clientUrls,
             username: logging.logWriterUsername,
             password: logging.logWriterPassword,
+            caCert: logging.httpCaCert,
           },
         },
         opts,

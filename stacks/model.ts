@@ -16,6 +16,7 @@ import { crossChecks, crossWarnings } from "./checks";
 import { allocateVips, vipAllocationInput, type VipAssignment } from "./derive/vips";
 import { carvePools, type CarvedPool } from "./derive/pools";
 import { businessNamespaces, platformNamespaces, type BusinessNamespaces } from "./namespaces";
+import { checkTls, type BusinessCertificate } from "./tls";
 
 export { CONFIG_ROOT } from "./checks/collector";
 export { ES_MASTER_NODES, masterCountProblem, isPrivateAsn, reservedAsnReason } from "./checks";
@@ -63,6 +64,12 @@ export interface DatacenterModel {
   /** The Calico IP pools as Calico holds them (rack-carved pools split per rack). */
   readonly ipPools: readonly CarvedPool[];
   readonly namespaces: ModelNamespaces;
+  /**
+   * Business name → its checked TLS certificate (from the secret
+   * `private-cloud:tls`). A business serving 443 without one gets none here:
+   * a preview says so, `pulumi up` refuses (index.ts).
+   */
+  readonly tls: Readonly<Record<string, BusinessCertificate>>;
   /** Not refused, but worth saying before anything runs (printed by validate and the program). */
   readonly warnings: readonly ConfigIssue[];
 }
@@ -78,6 +85,16 @@ export function nodeLabels(host: Host): Record<string, string> {
   };
 }
 
+/** Secret config, read apart from the rest (it never goes through the schema's error messages). */
+export interface ModelSecrets {
+  /** `private-cloud:tls`, as parsed from config (see stacks/tls.ts). */
+  readonly tls?: unknown;
+  /** False when read from a stack file, where private keys are encrypted. Default: true. */
+  readonly keysReadable?: boolean;
+  /** The time certificates must be valid at. Default: now. */
+  readonly now?: Date;
+}
+
 /**
  * Validates config and inventory together and builds the model. Throws one
  * ConfigError with every problem; returns only a fully valid model.
@@ -88,6 +105,7 @@ export function buildModel(
   inventoryPath: string,
   /** Problems found before the schema ran (config keys, the stack name), reported with the rest. */
   preIssues: readonly ConfigIssue[] = [],
+  secrets: ModelSecrets = {},
 ): DatacenterModel {
   const { value: cfg, issues } = schemaIssues(StackConfigSchema, rawConfig, CONFIG_ROOT);
   const inv = schemaIssues(InventorySchema, rawInventory, `${inventoryPath}:`);
@@ -101,7 +119,9 @@ export function buildModel(
   // ajv filled every default, including the optional sections' `{}`.
   const full = cfg as DatacenterModel["config"];
   const cross = crossChecks(full, inv.value, inventoryPath);
-  if (preIssues.length > 0 || cross.length > 0) throw new ConfigError([...preIssues, ...cross]);
+  const tls = checkTls(secrets.tls, full.businesses, secrets.now ?? new Date(), secrets.keysReadable ?? true);
+  if (preIssues.length > 0 || cross.length > 0 || tls.issues.length > 0)
+    throw new ConfigError([...preIssues, ...cross, ...tls.issues]);
   // The derivations below cannot fail: the checks above ran the same
   // functions and refused every problem they report.
   const vips = full.lvs ? allocateVips(vipAllocationInput(full)).assignments : [];
@@ -158,6 +178,7 @@ export function buildModel(
       ) as ModelNamespaces["platform"],
       businesses: Object.fromEntries(full.businesses.map((b) => [b.name, businessNamespaces(b.name)])),
     },
-    warnings: crossWarnings(full, inv.value, inventoryPath),
+    tls: tls.certificates,
+    warnings: [...crossWarnings(full, inv.value, inventoryPath), ...tls.warnings],
   };
 }

@@ -4,7 +4,13 @@
  * no resource has been registered yet.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { configKeyIssues, modelFromRaw, rawFromConfigMap, stackNameIssues } from "./config";
+import {
+  configKeyIssues,
+  modelFromRaw,
+  rawFromConfigMap,
+  secretsFromConfigMap,
+  stackNameIssues,
+} from "./config";
 import type { DatacenterModel } from "./model";
 import { ConfigError } from "./validate";
 
@@ -12,10 +18,12 @@ export function modelFromPulumiConfig(projectDir = process.cwd()): DatacenterMod
   try {
     const map = pulumi.runtime.allConfig();
     const raw = rawFromConfigMap(map);
-    const model = modelFromRaw(raw, projectDir, [
-      ...configKeyIssues(map),
-      ...stackNameIssues(raw, pulumi.getStack()),
-    ]);
+    const model = modelFromRaw(
+      raw,
+      projectDir,
+      [...configKeyIssues(map), ...stackNameIssues(raw, pulumi.getStack())],
+      secretsFromConfigMap(map),
+    );
     for (const w of model.warnings) pulumi.log.warn(`${w.path}: ${w.message}`);
     return model;
   } catch (e) {

@@ -395,6 +395,13 @@ export const BusinessSection = Type.Object(
      * seconds. Default: 30. The pod's grace period is computed from it.
      */
     workerShutdownTimeoutSeconds: Type.Integer({ minimum: 5, maximum: 600, default: 30 }),
+    /**
+     * Size limit of the tier pods' access-log EmptyDir, GiB. Default: 20. The
+     * filebeat sidecar prunes days nobody writes to after 48 h; past this
+     * limit (a stalled filebeat or Elasticsearch) the kubelet evicts this one
+     * pod instead of the full kubelet partition evicting every pod on the node.
+     */
+    accessLogLimitGiB: Type.Integer({ minimum: 1, maximum: 1024, default: 20 }),
     /** Jetty upstream port. Default: 8080. */
     upstreamPort: Port(8080),
     /** Reason the upstream Service may not be headless; absent means headless (seed part 3). */
@@ -616,7 +623,7 @@ export const StackConfigSchema = Type.Object(
 );
 
 /** Config keys that must be Pulumi secrets and are read apart from the model. */
-export const SECRET_KEYS = ["sshPrivateKey"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "tls"] as const;
 
 export type StackConfig = Static<typeof StackConfigSchema>;
 export type Business = Static<typeof BusinessSection>;

@@ -274,6 +274,8 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
   });
   const health = networkHealthSidecar({ image: ctx.images.networkCheck }, n.rackGateways);
   const base: PlainPodSpec = {
+    // Business pods never call the Kubernetes API.
+    automountServiceAccountToken: false,
     terminationGracePeriodSeconds: terminationGraceSeconds(spec),
     ...appScheduling(spec, selector),
     securityContext: {
@@ -283,8 +285,9 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
     },
     containers: [appContainer(spec, template, ctx, n), health.container],
     volumes: [
-      // The seed: logs go to an EmptyDir on the plain kubelet partition.
-      { name: LOG_VOLUME, emptyDir: {} },
+      // The seed: logs go to an EmptyDir on the plain kubelet partition. Bounded:
+      // a stalled filebeat then evicts this pod, not every pod on the node.
+      { name: LOG_VOLUME, emptyDir: { sizeLimit: `${spec.logs.volumeLimitGiB}Gi` } },
       { name: CONFIG_VOLUME, configMap: { name: n.configFiles, defaultMode: 0o444 } },
       { name: TMP_VOLUME, emptyDir: { sizeLimit: "1Gi" } },
       ...(template.parts.s6

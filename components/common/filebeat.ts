@@ -33,6 +33,17 @@ export const FILEBEAT_STATS_PORT_NAME = "filebeat-stats";
 export const FILEBEAT_POD_LABEL = "private-cloud.io/filebeat";
 /** Data streams of business logs are `biz-<business>`; the LoggingStack's index template matches the prefix. */
 export const BUSINESS_INDEX_PREFIX = "biz-";
+/**
+ * Elasticsearch speaks HTTPS with a CA of its own (the LoggingStack's): every
+ * namespace whose pods ship logs gets this ConfigMap, key `ca.crt`, from the
+ * platform (the IngressTier puts it in the tier's and the business's
+ * namespaces), and clients trust that CA only.
+ */
+export const ES_CA_CONFIGMAP = "elasticsearch-ca";
+export const ES_CA_KEY = "ca.crt";
+/** Where clients mount that ConfigMap. */
+export const ES_CA_DIR = "/etc/elasticsearch-ca";
+
 /** Keys of the credentials Secret the sidecar reads (the LoggingStack writes them). */
 export const LOG_WRITER_SECRET_KEYS = { username: "username", password: "password" } as const;
 /** Where the sidecar mounts the app's log volume. */
@@ -47,7 +58,7 @@ export function businessIndexName(business: string): string {
 
 /** Where workloads send logs: the LoggingStack's client Service and the writer credentials. */
 export interface LogShipping {
-  /** Elasticsearch client URLs, e.g. ["http://es-client.logging.svc.cluster.local:9200"]. */
+  /** Elasticsearch client URLs, e.g. ["https://es-client.logging.svc:9200"]. */
   readonly hosts: readonly string[];
   /** Name of the Secret (in the workload's namespace) with `username` and `password`. */
   readonly credentialsSecret: string;
@@ -80,6 +91,7 @@ export interface FilebeatSidecar {
 
 const CONFIG_VOLUME = "filebeat-config";
 const DATA_VOLUME = "filebeat-data";
+const CA_VOLUME = "elasticsearch-ca";
 const CONFIG_DIR = "/etc/filebeat";
 const DATA_DIR = "/usr/share/filebeat/data";
 
@@ -129,6 +141,10 @@ export function filebeatConfig(
       hosts: [...args.shipping.hosts],
       username: "${ES_USERNAME}",
       password: "${ES_PASSWORD}",
+      // HTTPS, trusting only the LoggingStack's CA (full verification: the
+      // certificate names the client Service).
+      "ssl.certificate_authorities": [`${ES_CA_DIR}/${ES_CA_KEY}`],
+      "ssl.verification_mode": "full",
       index: businessIndexName(args.business),
     },
     // The LoggingStack owns the template and the retention policy; the writer
@@ -199,6 +215,7 @@ export function filebeatSidecar(
       volumeMounts: [
         { name: args.logVolume, mountPath: FILEBEAT_LOG_MOUNT },
         { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
+        { name: CA_VOLUME, mountPath: ES_CA_DIR, readOnly: true },
         { name: DATA_VOLUME, mountPath: DATA_DIR },
       ],
       resources: {
@@ -217,6 +234,7 @@ export function filebeatSidecar(
     },
     volumes: [
       { name: CONFIG_VOLUME, configMap: { name: configMapName, defaultMode: 0o444 } },
+      { name: CA_VOLUME, configMap: { name: ES_CA_CONFIGMAP, defaultMode: 0o444 } },
       // The registry (read offsets) survives container restarts with the pod,
       // so a restarted sidecar resumes instead of re-shipping every file.
       { name: DATA_VOLUME, emptyDir: { sizeLimit: "64Mi" } },

@@ -15,7 +15,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Business } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
-import { LOG_WRITER_SECRET_KEYS } from "../common/filebeat";
+import { servesHttps } from "../../stacks/tls";
+import { ES_CA_CONFIGMAP, ES_CA_KEY, LOG_WRITER_SECRET_KEYS } from "../common/filebeat";
 import { vipAssignments } from "../fullnat-lvs/vips";
 import { nginxTuning, type NginxTuning } from "./nginx";
 import {
@@ -31,6 +32,7 @@ import {
   pdb,
   rackGatewaysConfigMap,
   tierNames,
+  tlsSecret,
   tierNamespaceRules,
   upstreamService,
   vipService,
@@ -49,6 +51,11 @@ export interface IngressLogShipping {
   readonly username: pulumi.Input<string>;
   /** Log writer password (secret). Required (LoggingStack.logWriterPassword). */
   readonly password: pulumi.Input<string>;
+  /**
+   * Elasticsearch's HTTP CA certificate (PEM). Required (LoggingStack.httpCaCert).
+   * Put in the tier's and the business's namespaces, where filebeat sidecars read it.
+   */
+  readonly caCert: pulumi.Input<string>;
 }
 
 export interface IngressTierArgs {
@@ -178,6 +185,48 @@ export class IngressTier extends pulumi.ComponentResource {
       ),
     ];
 
+    // Elasticsearch's HTTP CA for the filebeat sidecars: the tier's, and the
+    // business's (its releases' sidecars read it from their namespace).
+    for (const [suffix, ns, o] of [
+      ["tier", n.namespace, inTier],
+      ["app", n.appNamespace, inApp],
+    ] as const)
+      configs.push(
+        new k8s.core.v1.ConfigMap(
+          `${name}-es-ca-${suffix}`,
+          {
+            metadata: {
+              name: ES_CA_CONFIGMAP,
+              namespace: ns,
+              labels: { "private-cloud.io/business": n.business },
+            },
+            data: { [ES_CA_KEY]: args.logShipping.caCert },
+          },
+          o,
+        ),
+      );
+
+    // The business's certificate: the Ingress's `tls` and the controller's
+    // default certificate (--default-ssl-certificate), so the controller
+    // starts with it rather than with its self-signed fake.
+    const cert = model.tls[biz.name];
+    const certificate = servesHttps(biz)
+      ? [
+          new k8s.core.v1.Secret(
+            `${name}-tls`,
+            // A model read from a stack file has no keys (they are encrypted there): placeholder, like no certificate.
+            tlsSecret(
+              n,
+              cert?.privateKey === undefined
+                ? undefined
+                : { certificate: cert.certificate, privateKey: pulumi.secret(cert.privateKey) },
+            ),
+            { ...inApp, additionalSecretOutputs: ["stringData", "data"] },
+          ),
+        ]
+      : [];
+    configs.push(...certificate);
+
     // --- Workload ------------------------------------------------------------------
     const built = deployment(model, n, biz, t, vip, {
       hosts: args.logShipping.hosts,
@@ -199,7 +248,7 @@ export class IngressTier extends pulumi.ComponentResource {
     const upstream = new k8s.core.v1.Service(`${name}-upstream`, upstreamService(n, biz), inApp);
     new k8s.networking.v1.Ingress(`${name}-ingress`, ingress(n, biz), {
       parent: this,
-      dependsOn: [appNs, cls, upstream],
+      dependsOn: [appNs, cls, upstream, ...certificate],
     });
 
     this.registerOutputs({

@@ -11,8 +11,10 @@
  *    the Ingress routing the business's hosts to it.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import type { Business } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
+import { servesHttps } from "../../stacks/tls";
 import { imagesFor } from "../../stacks/images";
 import { labelKeys, managedBy } from "../../stacks/labels";
 import { namespaceSpec } from "../common/namespace";
@@ -57,6 +59,11 @@ export interface TierNames {
   readonly ingress: string;
   readonly logWriterSecret: string;
   readonly filebeatConfig: string;
+  /**
+   * The business's certificate (kubernetes.io/tls Secret, in the app
+   * namespace): the Ingress's `tls` and the controller's default certificate.
+   */
+  readonly tlsSecret: string;
 }
 
 export function tierNames(business: string): TierNames {
@@ -78,6 +85,7 @@ export function tierNames(business: string): TierNames {
     ingress: business,
     logWriterSecret: "log-writer",
     filebeatConfig: "filebeat",
+    tlsSecret: `${business}-tls`,
   };
 }
 
@@ -223,7 +231,33 @@ export function controllerArgs(n: TierNames, biz: Business, vip: string): string
     `--https-port=${ingressPorts.https}`,
     `--default-server-port=${ingressPorts.defaultServer}`,
     `--healthz-port=${ingressPorts.controller}`,
+    // Without it, a client that sends no SNI (or a name no Ingress lists)
+    // gets ingress-nginx's self-signed "Kubernetes Ingress Controller Fake
+    // Certificate". The Secret is in the watched namespace: the controller's
+    // informers (and its RBAC) see that namespace only.
+    ...(servesHttps(biz) ? [`--default-ssl-certificate=${n.appNamespace}/${n.tlsSecret}`] : []),
   ];
+}
+
+/** What a TLS Secret holds when the stack has no certificate for the business: a preview only (`pulumi up` refuses, index.ts). */
+export const MISSING_CERTIFICATE = "(no certificate in private-cloud:tls: preview only)";
+
+/**
+ * The business's certificate and key as a kubernetes.io/tls Secret. The key
+ * is an Input so the component can keep it a Pulumi secret.
+ */
+export function tlsSecret(
+  n: TierNames,
+  cert: { certificate: string; privateKey: pulumi.Input<string> } | undefined,
+): k8s.types.input.core.v1.Secret {
+  return {
+    metadata: meta(n.tlsSecret, n.appNamespace, n.business),
+    type: "kubernetes.io/tls",
+    stringData: {
+      "tls.crt": cert?.certificate ?? MISSING_CERTIFICATE,
+      "tls.key": cert?.privateKey ?? MISSING_CERTIFICATE,
+    },
+  };
 }
 
 /**
@@ -366,8 +400,10 @@ export function deployment(
     },
     containers: [controllerContainer(model, n, biz, t, vip), health.container],
     volumes: [
-      // The seed: logs go to an EmptyDir on the plain kubelet partition.
-      { name: APP_LOG_VOLUME, emptyDir: {} },
+      // The seed: logs go to an EmptyDir on the plain kubelet partition. Bounded:
+      // a stalled filebeat or Elasticsearch then evicts this pod, instead of
+      // filling the partition and getting every pod on the node evicted.
+      { name: APP_LOG_VOLUME, emptyDir: { sizeLimit: `${biz.accessLogLimitGiB}Gi` } },
       { name: DRAIN_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
       health.volume,
     ],
@@ -535,6 +571,8 @@ export function ingress(n: TierNames, biz: Business): k8s.types.input.networking
     },
     spec: {
       ingressClassName: n.ingressClass,
+      // Every host on the one certificate the validation checked covers them all.
+      ...(servesHttps(biz) ? { tls: [{ hosts: [...biz.hosts], secretName: n.tlsSecret }] } : {}),
       rules: biz.hosts.map((host) => ({
         host,
         http: {

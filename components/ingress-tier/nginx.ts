@@ -199,12 +199,53 @@ export function controllerConfigData(t: NginxTuning, paths: NginxPaths = podPath
   };
 }
 
+/** Certificate and key files (PEM) of one TLS server. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * The HTTPS side as ingress-nginx renders it: a server per Ingress `tls`
+ * entry for its hosts, and the default server on the same port with the
+ * `--default-ssl-certificate` (what a client without SNI, or with a name no
+ * Ingress lists, is served instead of the controller's self-signed fake).
+ */
+export interface NginxTls {
+  readonly port: number;
+  readonly servers: readonly (TlsFiles & { readonly hosts: readonly string[] })[];
+  readonly defaultCertificate: TlsFiles;
+}
+
+/** The HTTPS server blocks of `tls` (TLS 1.2+ only: ingress-nginx's default `ssl-protocols`). */
+export function tlsServerBlocks(tls: NginxTls): string {
+  const server = (names: string, files: TlsFiles, extra: string[]) => [
+    `server {`,
+    `    listen ${tls.port} ssl${extra.includes("default") ? " default_server" : ""};`,
+    `    server_name ${names};`,
+    `    ssl_certificate ${files.certFile};`,
+    `    ssl_certificate_key ${files.keyFile};`,
+    `    ssl_protocols TLSv1.2 TLSv1.3;`,
+    `    location / {`,
+    `        default_type text/plain;`,
+    `        return 200 "$server_name\n";`,
+    `    }`,
+    `}`,
+  ];
+  return [
+    ...server("_", tls.defaultCertificate, ["default"]),
+    ...tls.servers.flatMap((s) => server(s.hosts.join(" "), s, [])),
+    ``,
+  ].join("\n");
+}
+
 /**
  * A complete nginx.conf with the main/events directives ingress-nginx renders
  * from the ConfigMap above and our http snippet, for `nginx -t`. `prefix` is
  * where temporary files and the pid file go (the test's temporary directory).
+ * With `tls`, the HTTPS servers too (tests/tools/nginx-tls.test.ts serves them).
  */
-export function renderNginxConf(t: NginxTuning, paths: NginxPaths, prefix: string): string {
+export function renderNginxConf(t: NginxTuning, paths: NginxPaths, prefix: string, tls?: NginxTls): string {
   const data = controllerConfigData(t, paths);
   const indent = (text: string) =>
     text
@@ -234,6 +275,7 @@ export function renderNginxConf(t: NginxTuning, paths: NginxPaths, prefix: strin
     `    log_format upstreaminfo '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time $upstream_addr $upstream_response_time $upstream_status';`,
     `    access_log ${data["http-access-log-path"]} upstreaminfo;`,
     indent(data["http-snippet"]),
+    ...(tls ? [indent(tlsServerBlocks(tls))] : []),
     `}`,
     ``,
   ].join("\n");

@@ -20,20 +20,46 @@ export interface TransportPki {
   readonly nodeKey: string;
 }
 
-/** A POSIX sh script printing the CA certificate, the node certificate and the node key (PEM, in that order). */
-export function transportCertScript(clusterName: string, validDays = 3650): string {
+/** A POSIX sh script printing a new CA's certificate, a certificate it issued with `ext`, and that certificate's key (PEM). */
+function caAndCertScript(caName: string, certName: string, ext: string, validDays: number): string {
   const subject = (cn: string) => `/O=private-cloud/CN=${cn}`;
   return [
     "set -eu",
     `d=$(mktemp -d)`,
     `trap 'rm -rf "$d"' EXIT`,
-    `openssl req -x509 -newkey rsa:3072 -nodes -days ${validDays} -subj '${subject(`${clusterName} transport CA`)}' -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null`,
-    `openssl req -newkey rsa:3072 -nodes -subj '${subject(`${clusterName} transport`)}' -keyout "$d/node.key" -out "$d/node.csr" 2>/dev/null`,
-    `printf 'basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\nextendedKeyUsage=serverAuth,clientAuth\\n' > "$d/ext"`,
+    `openssl req -x509 -newkey rsa:3072 -nodes -days ${validDays} -subj '${subject(caName)}' -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null`,
+    `openssl req -newkey rsa:3072 -nodes -subj '${subject(certName)}' -keyout "$d/node.key" -out "$d/node.csr" 2>/dev/null`,
+    `printf '${ext}' > "$d/ext"`,
     `openssl x509 -req -in "$d/node.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days ${validDays} -extfile "$d/ext" -out "$d/node.crt" 2>/dev/null`,
     `cat "$d/ca.crt" "$d/node.crt" "$d/node.key"`,
     "",
   ].join("\n");
+}
+
+/** A POSIX sh script printing the CA certificate, the node certificate and the node key (PEM, in that order). */
+export function transportCertScript(clusterName: string, validDays = 3650): string {
+  return caAndCertScript(
+    `${clusterName} transport CA`,
+    `${clusterName} transport`,
+    "basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\nextendedKeyUsage=serverAuth,clientAuth\\n",
+    validDays,
+  );
+}
+
+/**
+ * HTTP TLS for Elasticsearch: a CA of its own (clients trust only it, not
+ * the transport CA that admits nodes) and one certificate for the client
+ * Service and the nodes' names, plus localhost and 127.0.0.1 for the pods'
+ * own readiness probes. Printed like the transport PKI.
+ */
+export function httpCertScript(clusterName: string, dnsNames: readonly string[], validDays = 3650): string {
+  const san = [...dnsNames.map((n) => `DNS:${n}`), "DNS:localhost", "IP:127.0.0.1"].join(",");
+  return caAndCertScript(
+    `${clusterName} HTTP CA`,
+    dnsNames[0] ?? `${clusterName} HTTP`,
+    `basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\nextendedKeyUsage=serverAuth\\nsubjectAltName=${san}\\n`,
+    validDays,
+  );
 }
 
 const PEM = /-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----\n?/g;

@@ -18,7 +18,7 @@ import { platformNamespaces } from "../../stacks/namespaces";
 import { elasticsearchSizing } from "../common/sizing";
 import { livenessTiming, readinessTiming, startupTiming, warmupAnnotation } from "../common/probes";
 import { namespaceSpec } from "../common/namespace";
-import { BUSINESS_INDEX_PREFIX } from "../common/filebeat";
+import { BUSINESS_INDEX_PREFIX, ES_CA_CONFIGMAP, ES_CA_DIR, ES_CA_KEY } from "../common/filebeat";
 
 export type EsRole = "master" | "data" | "client";
 export const ES_ROLES: readonly EsRole[] = ["master", "data", "client"];
@@ -47,6 +47,9 @@ export const esNames = {
   client: "es-client",
   credentials: "es-credentials",
   transportTls: "es-transport-tls",
+  httpTls: "es-http-tls",
+  /** The HTTP CA certificate, public, for clients in this namespace (the same name in every namespace that ships logs). */
+  httpCa: ES_CA_CONFIGMAP,
   setupJob: "es-setup",
   exporter: "es-exporter",
   filebeatExporter: "filebeat-exporter",
@@ -66,7 +69,23 @@ export const ILM_POLICY = "private-cloud-logs";
 export const INDEX_TEMPLATE = "private-cloud-business-logs";
 
 export const clusterName = (model: DatacenterModel) => `${model.name}-logs`;
-export const clientUrl = () => `http://${esNames.client}.${LOGGING_NAMESPACE}.svc:${ES_HTTP_PORT}`;
+export const clientUrl = () => `https://${esNames.client}.${LOGGING_NAMESPACE}.svc:${ES_HTTP_PORT}`;
+
+/** The names the HTTP certificate carries: the client Service (every form a client may use) and every node. */
+export function httpDnsNames(): string[] {
+  const ns = LOGGING_NAMESPACE;
+  return [
+    `${esNames.client}.${ns}.svc`,
+    `${esNames.client}.${ns}.svc.cluster.local`,
+    `${esNames.client}.${ns}`,
+    `*.${esNames.discovery}.${ns}.svc`,
+    `*.${esNames.role("data")}.${ns}.svc`,
+  ];
+}
+
+/** The CA file clients in the logging namespace read (the httpCa ConfigMap, mounted). */
+export const CA_FILE = `${ES_CA_DIR}/${ES_CA_KEY}`;
+const HTTP_CERTS_DIR = "/usr/share/elasticsearch/config/http-certs";
 
 export const roleSelector = (r: EsRole) => ({
   "app.kubernetes.io/name": "elasticsearch",
@@ -129,8 +148,11 @@ export function esSettings(model: DatacenterModel, r: EsRole): Record<string, un
     "xpack.security.transport.ssl.certificate": "certs/tls.crt",
     "xpack.security.transport.ssl.key": "certs/tls.key",
     "xpack.security.transport.ssl.certificate_authorities": ["certs/ca.crt"],
-    // In-cluster HTTP only (filebeat, exporter, setup job); basic auth guards it.
-    "xpack.security.http.ssl.enabled": false,
+    // HTTPS with basic auth: every client (filebeat, the exporter, the setup
+    // job) verifies the certificate against the HTTP CA.
+    "xpack.security.http.ssl.enabled": true,
+    "xpack.security.http.ssl.certificate": "http-certs/tls.crt",
+    "xpack.security.http.ssl.key": "http-certs/tls.key",
     "action.destructive_requires_name": true,
   };
 }
@@ -145,7 +167,7 @@ export function esConfigMap(model: DatacenterModel, r: EsRole): k8s.types.input.
 }
 
 /** Readiness: the node answers HTTP with our credentials (local state only: a red cluster must not empty every Service). */
-export const readinessScript = `curl -fsS -o /dev/null -u "elastic:$ELASTIC_PASSWORD" "http://127.0.0.1:${ES_HTTP_PORT}/_cluster/health?local=true&timeout=4s"`;
+export const readinessScript = `curl -fsS -o /dev/null --cacert ${HTTP_CERTS_DIR}/ca.crt -u "elastic:$ELASTIC_PASSWORD" "https://127.0.0.1:${ES_HTTP_PORT}/_cluster/health?local=true&timeout=4s"`;
 
 export function esContainer(model: DatacenterModel, r: EsRole): k8s.types.input.core.v1.Container {
   const res = esResources(model, r);
@@ -185,6 +207,7 @@ export function esContainer(model: DatacenterModel, r: EsRole): k8s.types.input.
         readOnly: true,
       },
       { name: "transport-tls", mountPath: "/usr/share/elasticsearch/config/certs", readOnly: true },
+      { name: "http-tls", mountPath: HTTP_CERTS_DIR, readOnly: true },
     ],
     securityContext: {
       runAsNonRoot: true,
@@ -243,8 +266,9 @@ export function esPodTemplate(model: DatacenterModel, r: EsRole): k8s.types.inpu
   const volumes: k8s.types.input.core.v1.Volume[] = [
     { name: "config", configMap: { name: esNames.config(r) } },
     { name: "transport-tls", secret: { secretName: esNames.transportTls, defaultMode: 0o440 } },
+    { name: "http-tls", secret: { secretName: esNames.httpTls, defaultMode: 0o440 } },
     // Client nodes keep nothing worth a volume; masters and data get claims.
-    ...(r === "client" ? [{ name: "data", emptyDir: {} }] : []),
+    ...(r === "client" ? [{ name: "data", emptyDir: { sizeLimit: "1Gi" } }] : []),
   ];
   return {
     metadata: {
@@ -252,6 +276,8 @@ export function esPodTemplate(model: DatacenterModel, r: EsRole): k8s.types.inpu
       annotations: { [warmupAnnotation]: String(ES_WARMUP_SECONDS) },
     },
     spec: {
+      // Elasticsearch never calls the Kubernetes API (discovery is by DNS).
+      automountServiceAccountToken: false,
       ...esScheduling(r),
       // Time to hand shards off and flush before the kill.
       terminationGracePeriodSeconds: 120,
@@ -423,8 +449,8 @@ export function setupScript(model: DatacenterModel): string {
     "set -eu",
     `es=${sq(clientUrl())}`,
     `auth="elastic:$ELASTIC_PASSWORD"`,
-    `until curl -fsS -o /dev/null -u "$auth" "$es/_cluster/health?wait_for_status=yellow&timeout=30s"; do echo "waiting for Elasticsearch"; sleep 5; done`,
-    `put() { curl -fsS -o /dev/null -u "$auth" -X PUT -H 'Content-Type: application/json' "$es$1" -d "$2"; echo "PUT $1"; }`,
+    `until curl -fsS -o /dev/null --cacert ${CA_FILE} -u "$auth" "$es/_cluster/health?wait_for_status=yellow&timeout=30s"; do echo "waiting for Elasticsearch"; sleep 5; done`,
+    `put() { curl -fsS -o /dev/null --cacert ${CA_FILE} -u "$auth" -X PUT -H 'Content-Type: application/json' "$es$1" -d "$2"; echo "PUT $1"; }`,
     put(`/_ilm/policy/${ILM_POLICY}`, ilmPolicyBody(log.retentionDays)),
     put(`/_index_template/${INDEX_TEMPLATE}`, indexTemplateBody(log.dataNodes)),
     put(`/_security/role/${LOG_WRITER_USER}`, writerRoleBody()),
@@ -466,6 +492,8 @@ export function setupJob(model: DatacenterModel): k8s.types.input.batch.v1.Job {
         metadata: { labels: { ...managedBy, "app.kubernetes.io/name": "es-setup" } },
         spec: {
           restartPolicy: "OnFailure",
+          // It talks to Elasticsearch only.
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           affinity: esScheduling("client").affinity,
           containers: [
@@ -480,12 +508,18 @@ export function setupJob(model: DatacenterModel): k8s.types.input.batch.v1.Job {
               ],
               resources: smallResources,
               securityContext: restrictedContainer,
+              volumeMounts: [caVolumeMount],
             },
           ],
+          volumes: [caVolume],
         },
       },
     },
   };
 }
+
+/** The HTTP CA, for clients in the logging namespace. */
+export const caVolume = { name: "elasticsearch-ca", configMap: { name: esNames.httpCa, defaultMode: 0o444 } };
+export const caVolumeMount = { name: caVolume.name, mountPath: ES_CA_DIR, readOnly: true };
 
 export { smallResources, restrictedContainer };

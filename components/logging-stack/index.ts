@@ -16,10 +16,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import type { DatacenterModel } from "../../stacks/model";
+import { ES_CA_KEY } from "../common/filebeat";
 import type { RuleGroup } from "../common/alerts";
 import type { Dashboard } from "../monitoring-stack/dashboards";
 import type { ScrapeConfig } from "../monitoring-stack/prometheus-config";
-import { parseTransportPki, transportCertScript } from "./certs";
+import { httpCertScript, parseTransportPki, transportCertScript } from "./certs";
 import {
   clientUrl,
   clusterName,
@@ -32,6 +33,7 @@ import {
   esServices,
   esStatefulSet,
   EXPORTER_USER,
+  httpDnsNames,
   LOG_WRITER_USER,
   loggingNamespace,
   LOGGING_NAMESPACE,
@@ -62,6 +64,11 @@ export interface LoggingStackArgs {
    * Bump to issue a new transport CA and certificate (rolls the cluster). Default: "1".
    */
   readonly transportCertRotation?: string;
+  /**
+   * Bump to issue a new HTTP CA and certificate (rolls the cluster and every
+   * client's CA ConfigMap). Default: "1".
+   */
+  readonly httpCertRotation?: string;
 }
 
 export class LoggingStack extends pulumi.ComponentResource {
@@ -75,6 +82,8 @@ export class LoggingStack extends pulumi.ComponentResource {
   readonly logWriterPassword: pulumi.Output<string>;
   /** The `elastic` superuser's password (secret). */
   readonly elasticPassword: pulumi.Output<string>;
+  /** The CA certificate (PEM, public) that clients verify Elasticsearch's HTTPS certificate with. */
+  readonly httpCaCert: pulumi.Output<string>;
   /** Alert rules for the MonitoringStack (Elasticsearch health, filebeat lag). */
   readonly alertRules: RuleGroup[];
   /** Scrape job for the infra instance: filebeat sidecars through json-exporter. */
@@ -161,6 +170,44 @@ export class LoggingStack extends pulumi.ComponentResource {
       { ...inNs, additionalSecretOutputs: ["stringData", "data"] },
     );
 
+    // --- HTTP TLS ---------------------------------------------------------------------
+    // Its own CA: clients trust the HTTP certificate, never the transport CA
+    // that lets a node join the cluster.
+    const httpPki = new command.local.Command(
+      `${name}-http-pki`,
+      {
+        create: httpCertScript(clusterName(model), httpDnsNames()),
+        triggers: [args.httpCertRotation ?? "1"],
+      },
+      { parent: this, additionalSecretOutputs: ["stdout"] },
+    );
+    const http = httpPki.stdout.apply((out) =>
+      out === undefined ? { caCert: "", nodeCert: "", nodeKey: "" } : parseTransportPki(out),
+    );
+    // The CA certificate is public: unwrap it from the command's secret stdout.
+    this.httpCaCert = pulumi.unsecret(http.caCert);
+    const httpTls = new k8s.core.v1.Secret(
+      `${name}-http-tls`,
+      {
+        metadata: { name: esNames.httpTls, namespace: LOGGING_NAMESPACE },
+        type: "Opaque",
+        stringData: {
+          "ca.crt": this.httpCaCert,
+          "tls.crt": http.nodeCert,
+          "tls.key": pulumi.secret(http.nodeKey),
+        },
+      },
+      { ...inNs, additionalSecretOutputs: ["stringData", "data"] },
+    );
+    const httpCa = new k8s.core.v1.ConfigMap(
+      `${name}-http-ca`,
+      {
+        metadata: { name: esNames.httpCa, namespace: LOGGING_NAMESPACE },
+        data: { [ES_CA_KEY]: this.httpCaCert },
+      },
+      inNs,
+    );
+
     // --- Elasticsearch -----------------------------------------------------------------
     const configs = ES_ROLES.map(
       (r) => new k8s.core.v1.ConfigMap(`${name}-config-${r}`, esConfigMap(model, r), inNs),
@@ -169,7 +216,7 @@ export class LoggingStack extends pulumi.ComponentResource {
     const services = Object.entries(esServices()).map(
       ([key, s]) => new k8s.core.v1.Service(`${name}-svc-${key}`, s, inNs),
     );
-    const before = [ns, credentials, tls, ...configs, ...services];
+    const before = [ns, credentials, tls, httpTls, ...configs, ...services];
     const dataOpts = { parent: this, dependsOn: before, protect, retainOnDelete: true };
     const master = new k8s.apps.v1.StatefulSet(`${name}-master`, esStatefulSet(model, "master"), dataOpts);
     const data = new k8s.apps.v1.StatefulSet(`${name}-data`, esStatefulSet(model, "data"), dataOpts);
@@ -180,13 +227,13 @@ export class LoggingStack extends pulumi.ComponentResource {
     for (const r of ES_ROLES) new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb-${r}`, esPdb(r), inNs);
     new k8s.batch.v1.Job(`${name}-setup`, setupJob(model), {
       parent: this,
-      dependsOn: [credentials, master, data, client],
+      dependsOn: [credentials, httpCa, master, data, client],
     });
 
     // --- Exporters -------------------------------------------------------------------
     new k8s.apps.v1.Deployment(`${name}-es-exporter`, esExporterDeployment(model), {
       parent: this,
-      dependsOn: [ns, credentials],
+      dependsOn: [ns, credentials, httpCa],
     });
     const jsonCfg = new k8s.core.v1.ConfigMap(
       `${name}-filebeat-exporter-config`,
@@ -205,6 +252,7 @@ export class LoggingStack extends pulumi.ComponentResource {
       logWriterUsername: this.logWriterUsername,
       logWriterPassword: this.logWriterPassword,
       elasticPassword: this.elasticPassword,
+      httpCaCert: this.httpCaCert,
     });
   }
 }

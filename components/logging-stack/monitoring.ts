@@ -23,6 +23,9 @@ import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contra
 import { dashboard, type Dashboard } from "../monitoring-stack/dashboards";
 import type { ScrapeConfig } from "../monitoring-stack/prometheus-config";
 import {
+  CA_FILE,
+  caVolume,
+  caVolumeMount,
   clientUrl,
   CREDENTIAL_KEYS,
   esNames,
@@ -42,6 +45,12 @@ export const loggingThresholds = {
 } as const;
 
 const JSON_EXPORTER_PORT = 7979;
+/**
+ * The exporters are static Go binaries that own no files: they run as
+ * nobody (65534), not as Elasticsearch's 1000, a UID other images own
+ * files as (kube-score container-security-context-user-group-id).
+ */
+const exporterContainer = { ...restrictedContainer, runAsUser: 65534, runAsGroup: 65534 };
 /** Exporters start in a second, but liveness still waits out the platform's default warm-up. */
 const exporterStartup = startupTiming(probeFloors.minWarmupSeconds);
 const ES_EXPORTER_PORT = 9114;
@@ -268,12 +277,14 @@ export function esExporterDeployment(model: DatacenterModel): k8s.types.input.ap
           annotations: scrapeAnnotations("infra", { job: "elasticsearch" }),
         },
         spec: {
+          // Exporters read Elasticsearch or filebeat over HTTP, never the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           containers: [
             {
               name: "exporter",
               image: imagesFor(model).elasticsearchExporter,
-              args: [`--es.uri=${clientUrl()}`, "--es.indices", "--es.timeout=10s"],
+              args: [`--es.uri=${clientUrl()}`, `--es.ca=${CA_FILE}`, "--es.indices", "--es.timeout=10s"],
               env: [
                 secret("ES_USERNAME", CREDENTIAL_KEYS.exporterUsername),
                 secret("ES_PASSWORD", CREDENTIAL_KEYS.exporterPassword),
@@ -283,9 +294,11 @@ export function esExporterDeployment(model: DatacenterModel): k8s.types.input.ap
               livenessProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, livenessTiming),
               readinessProbe: httpGetProbe("/healthz", ES_EXPORTER_PORT, readinessTiming),
               resources: smallResources,
-              securityContext: restrictedContainer,
+              securityContext: exporterContainer,
+              volumeMounts: [caVolumeMount],
             },
           ],
+          volumes: [caVolume],
         },
       },
     },
@@ -308,6 +321,8 @@ export function jsonExporterDeployment(model: DatacenterModel): k8s.types.input.
       template: {
         metadata: exporterPod(esNames.filebeatExporter),
         spec: {
+          // Exporters read Elasticsearch or filebeat over HTTP, never the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           containers: [
             {
@@ -320,7 +335,7 @@ export function jsonExporterDeployment(model: DatacenterModel): k8s.types.input.
               readinessProbe: httpGetProbe("/metrics", JSON_EXPORTER_PORT, readinessTiming),
               volumeMounts: [{ name: "config", mountPath: "/config", readOnly: true }],
               resources: smallResources,
-              securityContext: restrictedContainer,
+              securityContext: exporterContainer,
             },
           ],
           volumes: [{ name: "config", configMap: { name: esNames.filebeatExporter } }],

@@ -633,8 +633,9 @@ export function grafanaDeployment(g: GrafanaWorkloadInput): k8s.types.input.apps
             { name: "ini", configMap: { name: g.iniConfigMapName } },
             { name: "datasources", configMap: { name: g.datasourcesConfigMapName } },
             { name: "providers", configMap: { name: g.providersConfigMapName } },
-            { name: "data", emptyDir: {} },
-            { name: "tmp", emptyDir: {} },
+            // Grafana's SQLite database (sessions, preferences: dashboards are provisioned) and its temp files.
+            { name: "data", emptyDir: { sizeLimit: "1Gi" } },
+            { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
             ...g.dashboardConfigMaps.map((d) => ({
               name: `dashboards-${d.folder}`,
               configMap: { name: d.configMapName },

@@ -239,6 +239,14 @@ export const releaseFields = {
           description: 'Log file globs under /var/log/app shipped to Elasticsearch. Default: ["*.log"].',
         },
       ),
+      /** Size limit of the log EmptyDir, GiB. Default: 10. */
+      volumeLimitGiB: Type.Integer({
+        minimum: 1,
+        maximum: 1024,
+        default: 10,
+        description:
+          "Size limit of the log EmptyDir under /var/log/app, GiB: past it (a stalled filebeat) the kubelet evicts this pod rather than the full partition evicting the node's pods. Default: 10.",
+      }),
     },
     { additionalProperties: false, default: {} },
   ),

@@ -9,7 +9,12 @@ import { labelKeys } from "../../stacks/labels";
 import { fixture, modelOf } from "../helpers/config";
 
 const model = modelOf(fixture("dc-a"));
-const shipping = { hosts: ["http://es-client.logging.svc:9200"], username: "log-writer", password: "s3cret" };
+const shipping = {
+  hosts: ["https://es-client.logging.svc:9200"],
+  username: "log-writer",
+  password: "s3cret",
+  caCert: "-----BEGIN CERTIFICATE-----\nES CA\n-----END CERTIFICATE-----\n",
+};
 
 let records: Recorded[] = [];
 const tiers: IngressTier[] = [];
@@ -55,6 +60,11 @@ describe("IngressTier", () => {
         "kubernetes:core/v1:ConfigMap",
         "kubernetes:core/v1:ConfigMap",
         "kubernetes:core/v1:ConfigMap",
+        // Elasticsearch's HTTP CA, in the tier's and the business's namespaces.
+        "kubernetes:core/v1:ConfigMap",
+        "kubernetes:core/v1:ConfigMap",
+        "kubernetes:core/v1:Secret",
+        // The business's certificate (every dc-a business serves 443).
         "kubernetes:core/v1:Secret",
         "kubernetes:apps/v1:Deployment",
         "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",

@@ -65,7 +65,7 @@ describe("LoggingStack", () => {
   });
 
   it("hands business workloads the client URL and a secret writer password", async () => {
-    expect(stack.clientUrls).toEqual(["http://es-client.logging.svc:9200"]);
+    expect(stack.clientUrls).toEqual(["https://es-client.logging.svc:9200"]);
     expect(stack.logWriterUsername).toBe("log-writer");
     expect(await pulumi.isSecret(stack.logWriterPassword)).toBe(true);
     expect(await pulumi.isSecret(stack.elasticPassword)).toBe(true);

@@ -7,6 +7,7 @@
  * Runs when the toolchain is present (`npm run toolchain`); in CI a missing
  * toolchain fails the suite instead of skipping it.
  */
+import { createPrivateKey, X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -92,6 +93,27 @@ suite(
         "up sim",
       );
       expect(r.stdout).toMatch(/Resources:\s*\n\s*\+ \d+ created/);
+    });
+
+    it("puts the business's certificate (sim test CA) on its Ingress and as the tier's default certificate", () => {
+      const secret = kubeJson(["get", "secret", "-n", "shop", "shop-tls"]);
+      expect(secret.type).toBe("kubernetes.io/tls");
+      const pem = (key: string) => Buffer.from(secret.data[key], "base64").toString();
+      const cert = new X509Certificate(pem("tls.crt"));
+      expect(cert.checkHost("shop.sim.example.com", { subject: "never" })).toBe("shop.sim.example.com");
+      const ca = new X509Certificate(
+        fs.readFileSync(path.join(__dirname, "..", "..", "scripts", "sim-tls-ca.crt")),
+      );
+      expect(cert.verify(ca.publicKey)).toBe(true);
+      expect(cert.checkPrivateKey(createPrivateKey(pem("tls.key")))).toBe(true);
+      expect(kubeJson(["get", "ingress", "-n", "shop", "shop"]).spec.tls).toEqual([
+        { hosts: ["shop.sim.example.com"], secretName: "shop-tls" },
+      ]);
+      const tier = kubeJson(["get", "deployment", "-n", "ingress-shop", "nginx"]);
+      const controller = tier.spec.template.spec.containers.find(
+        (c: { name: string }) => c.name === "controller",
+      );
+      expect(controller.args).toContain("--default-ssl-certificate=shop/shop-tls");
     });
 
     it("brings every Deployment, StatefulSet and DaemonSet to ready on kwok nodes", () => {
@@ -215,6 +237,8 @@ suite(
         expect(r.stdout).toContain(
           "private-cloud:sshPrivateKey is not set: this preview shows the host commands",
         );
+        // The company's certificates are not in this repository: the preview says so, `up` would refuse.
+        expect(r.stdout).toContain("private-cloud:tls has no certificate for");
         expect(r.stdout).not.toMatch(/mandatory/);
       },
     );

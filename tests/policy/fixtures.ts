@@ -70,6 +70,7 @@ export function nginxTier(): Res[] {
           template: {
             metadata: { labels, annotations: { [warmupAnnotation]: "30" } },
             spec: {
+              serviceAccountName: "nginx",
               terminationGracePeriodSeconds: term.terminationGracePeriodSeconds,
               affinity: {
                 podAntiAffinity: {
@@ -112,7 +113,7 @@ export function nginxTier(): Res[] {
                   volumeMounts: [{ name: "logs", mountPath: "/var/log/nginx" }],
                 },
               ],
-              volumes: [{ name: "logs", emptyDir: {} }],
+              volumes: [{ name: "logs", emptyDir: { sizeLimit: "20Gi" } }],
             },
           },
         },
@@ -201,6 +202,7 @@ export function elasticsearch(): Res[] {
           template: {
             metadata: { labels },
             spec: {
+              automountServiceAccountToken: false,
               containers: [
                 {
                   name: "elasticsearch",
@@ -244,6 +246,7 @@ export function calicoNode(): Res[] {
           template: {
             metadata: { labels: { app: "calico-node" } },
             spec: {
+              serviceAccountName: "calico-node",
               hostNetwork: true,
               containers: [
                 {

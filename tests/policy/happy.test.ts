@@ -20,6 +20,7 @@ describe("happy-path fixtures", () => {
       resources: "mandatory",
       "privileged-only-where-needed": "mandatory",
       "image-pinning": "mandatory",
+      "least-privilege": "mandatory",
       "control-plane-flags": "mandatory",
       "headless-upstreams": "advisory",
       spread: "advisory",

@@ -71,6 +71,9 @@ describe("filebeatSidecar", () => {
       hosts: shipping.hosts,
       username: "${ES_USERNAME}",
       password: "${ES_PASSWORD}",
+      // HTTPS, verified against the LoggingStack's CA only.
+      "ssl.certificate_authorities": ["/etc/elasticsearch-ca/ca.crt"],
+      "ssl.verification_mode": "full",
       index: "biz-appstore",
     });
     expect(conf["setup.template.enabled"]).toBe(false);
@@ -107,7 +110,12 @@ describe("withFilebeat", () => {
   it("adds the sidecar and its volumes, keeps the app's settings, sets fsGroup for the shared files", () => {
     const { spec } = withFilebeat(model, base, { business: "appstore", logVolume: "logs", shipping });
     expect(spec.containers.map((c) => c.name)).toEqual(["jetty", "filebeat"]);
-    expect(spec.volumes?.map((v) => v.name)).toEqual(["logs", "filebeat-config", "filebeat-data"]);
+    expect(spec.volumes?.map((v) => v.name)).toEqual([
+      "logs",
+      "filebeat-config",
+      "elasticsearch-ca",
+      "filebeat-data",
+    ]);
     expect(spec.securityContext).toEqual({ runAsNonRoot: true, fsGroup: 1000 });
   });
 

@@ -22,6 +22,7 @@ import {
   pdb,
   preStopCommand,
   tierNames,
+  tlsSecret,
   upstreamService,
   vipService,
 } from "../../components/ingress-tier/manifests";
@@ -296,5 +297,42 @@ describe("business Ingress", () => {
       k8s.types.input.networking.v1.Ingress & { metadata: { annotations: Record<string, string> } }
     >(ingress(tierNames(biz.name), biz));
     expect(ing.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+});
+
+describe("TLS: the business's certificate on the VIP", () => {
+  it("the Ingress names every host under the tier's TLS Secret, which is also the default certificate", () => {
+    const { biz, n, vip } = build("dc-a", "shop");
+    expect(plain<{ spec: { tls: unknown } }>(ingress(n, biz)).spec.tls).toEqual([
+      { hosts: ["shop.example.com", "m.shop.example.com"], secretName: "shop-tls" },
+    ]);
+    expect(controllerArgs(n, biz, vip)).toContain("--default-ssl-certificate=shop/shop-tls");
+    const secret = plain<{ type: string; metadata: { namespace: string; name: string }; stringData: object }>(
+      tlsSecret(n, { certificate: "CERT", privateKey: "KEY" }),
+    );
+    expect(secret).toEqual(
+      expect.objectContaining({
+        type: "kubernetes.io/tls",
+        metadata: expect.objectContaining({ namespace: "shop", name: "shop-tls" }),
+        stringData: { "tls.crt": "CERT", "tls.key": "KEY" },
+      }),
+    );
+  });
+
+  it("a business without 443 gets no tls and no default certificate", () => {
+    const { biz, n, vip } = build("dc-a", "shop", (b) => (b.ports = [{ port: 80 }]));
+    expect(plain<{ spec: { tls?: unknown } }>(ingress(n, biz)).spec.tls).toBeUndefined();
+    expect(controllerArgs(n, biz, vip).filter((a) => a.startsWith("--default-ssl-certificate"))).toEqual([]);
+  });
+
+  it("the access-log EmptyDir is bounded (business config, default 20 GiB)", () => {
+    const { d } = build("dc-a", "shop");
+    expect(d.spec.template.spec.volumes?.find((v) => v.name === "app-logs")?.emptyDir).toEqual({
+      sizeLimit: "20Gi",
+    });
+    const small = build("dc-a", "shop", (b) => (b.accessLogLimitGiB = 5)).d;
+    expect(small.spec.template.spec.volumes?.find((v) => v.name === "app-logs")?.emptyDir).toEqual({
+      sizeLimit: "5Gi",
+    });
   });
 });

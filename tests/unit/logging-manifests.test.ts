@@ -6,9 +6,13 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
 import { businessIndexName } from "../../components/common/filebeat";
-import { parseTransportPki, transportCertScript } from "../../components/logging-stack/certs";
+import { httpCertScript, parseTransportPki, transportCertScript } from "../../components/logging-stack/certs";
+import { createPrivateKey, X509Certificate } from "crypto";
 import {
+  clientUrl,
   esConfigMap,
+  httpDnsNames,
+  readinessScript,
   esPdb,
   esServices,
   esStatefulSet,
@@ -191,5 +195,57 @@ describeWithTool("openssl", "transport PKI script", () => {
       pub(["x509", "-in", path.join(dir, "node.crt"), "-noout", "-pubkey"]),
     );
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe("HTTPS", () => {
+  const model = modelOf(fixture("dc-c"));
+
+  it("every node serves HTTPS with the HTTP certificate; clients verify it with the CA", () => {
+    const settings = parse(
+      plain<{ data: Record<string, string> }>(esConfigMap(model, "data")).data["elasticsearch.yml"],
+    );
+    expect(settings).toEqual(
+      expect.objectContaining({
+        "xpack.security.http.ssl.enabled": true,
+        "xpack.security.http.ssl.certificate": "http-certs/tls.crt",
+        "xpack.security.http.ssl.key": "http-certs/tls.key",
+      }),
+    );
+    expect(clientUrl()).toBe("https://es-client.logging.svc:9200");
+    expect(readinessScript).toContain("--cacert /usr/share/elasticsearch/config/http-certs/ca.crt");
+    expect(readinessScript).toContain("https://127.0.0.1:9200/");
+    const setup = setupScript(model);
+    expect(setup.match(/curl /g)?.length).toBe(
+      setup.match(/--cacert \/etc\/elasticsearch-ca\/ca\.crt/g)?.length,
+    );
+  });
+
+  it("Elasticsearch and the setup Job mount no service-account token", () => {
+    const pod = plain<StatefulSet>(esStatefulSet(model, "data")).spec?.template.spec;
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(
+      plain<{ spec: { template: { spec: { automountServiceAccountToken: boolean } } } }>(setupJob(model)).spec
+        .template.spec.automountServiceAccountToken,
+    ).toBe(false);
+  });
+});
+
+describeWithTool("openssl", "HTTP PKI script", () => {
+  it("makes a certificate for the client Service, the nodes and the pod's own loopback, issued by its CA", () => {
+    const r = runTool("sh", ["-c", httpCertScript("dc-a-logs", httpDnsNames(), 30)]);
+    expect(r.status).toBe(0);
+    const pki = parseTransportPki(r.output);
+    const cert = new X509Certificate(pki.nodeCert);
+    expect(cert.verify(new X509Certificate(pki.caCert).publicKey)).toBe(true);
+    for (const host of [
+      "es-client.logging.svc",
+      "es-client.logging.svc.cluster.local",
+      "es-data-0.es-data.logging.svc",
+      "localhost",
+    ])
+      expect(cert.checkHost(host, { subject: "never" })).toBeDefined();
+    expect(cert.checkIP("127.0.0.1")).toBe("127.0.0.1");
+    expect(cert.checkPrivateKey(createPrivateKey(pki.nodeKey))).toBe(true);
   });
 });
