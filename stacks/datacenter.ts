@@ -7,6 +7,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "./model";
+import { platformOwnership } from "./ownership";
+import { requireReachableCluster } from "./cluster";
 import { MasterHA } from "../components/master-ha";
 import { MinionPool } from "../components/minion-pool";
 import { CalicoBGP, calicoMonitoring } from "../components/calico-bgp";
@@ -26,6 +28,12 @@ export interface DatacenterOptions {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Directory relative paths in config are resolved against. Default: the working directory. */
   readonly projectDir?: string;
+  /**
+   * Ask the API server's `/readyz` before planning anything when the
+   * kubeconfig is a file (host access off), and fail clearly when it does
+   * not answer (stacks/cluster.ts). Default: true.
+   */
+  readonly checkCluster?: boolean;
 }
 
 export interface Datacenter {
@@ -57,7 +65,19 @@ function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulu
       `private-cloud:hostAccess.kubeconfigPath: ${JSON.stringify(file)} does not exist (expected the kubeconfig of the running cluster; for the simulated datacenter run \`npm run sim:up\` first)`,
     );
   }
-  return pulumi.secret(fs.readFileSync(full, "utf8"));
+  const text = fs.readFileSync(full, "utf8");
+  if (options.checkCluster === false) return pulumi.secret(text);
+  // The provider waits for this: nothing is planned against a cluster that is not there.
+  return pulumi.secret(
+    pulumi.output(
+      requireReachableCluster(text, file).then(
+        () => text,
+        (e: Error) => {
+          throw new pulumi.RunError(e.message);
+        },
+      ),
+    ),
+  );
 }
 
 export function deployDatacenter(model: DatacenterModel, options: DatacenterOptions = {}): Datacenter {
@@ -74,11 +94,21 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
   }
   // Server-side apply: field ownership is explicit, and objects other
   // controllers also write (node labels, HPA-managed replicas) do not flap.
+  // ConfigMaps and Secrets with a fixed name are updated in place (one
+  // PATCH) instead of replaced delete-first: an interrupted update can no
+  // longer leave a workload's config deleted (issue 14). Those whose change
+  // must roll their workload are named by their content instead
+  // (components/common/digest.ts contentName), so they are still replaced,
+  // create-before-delete.
   const provider = new k8s.Provider(`${dc}-k8s`, {
     kubeconfig: masters.kubeconfig,
     enableServerSideApply: true,
+    enableConfigMapMutable: true,
+    enableSecretMutable: true,
   });
-  const opts = { providers: { kubernetes: provider } };
+  // The platform owns the fields it sets: a kubectl edit is drift that
+  // `pulumi up --refresh` takes back (stacks/ownership.ts).
+  const opts = { providers: { kubernetes: provider }, transformations: [platformOwnership] };
 
   const minions = new MinionPool(
     `${dc}-minions`,

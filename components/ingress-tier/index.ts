@@ -31,6 +31,7 @@ import {
   pdb,
   rackGatewaysConfigMap,
   tierNames,
+  withContentNames,
   tierNamespaceRules,
   upstreamService,
   vipService,
@@ -88,8 +89,8 @@ export class IngressTier extends pulumi.ComponentResource {
         `IngressTier ${name}: business ${JSON.stringify(biz.name)} has no VIP in datacenter ${model.name}`,
       );
 
-    const n: TierNames = tierNames(biz.name);
     const t = nginxTuning(model, biz);
+    const n: TierNames = withContentNames(tierNames(biz.name), t, biz);
     this.namespace = n.namespace;
     this.appNamespace = n.appNamespace;
     this.ingressClassName = n.ingressClass;
