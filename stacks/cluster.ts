@@ -79,7 +79,11 @@ export function readyz(endpoint: ClusterEndpoint, timeoutMs = 15_000): Promise<v
  * Fails with a message naming the cluster, the kubeconfig's source, the
  * reason and the fix when the API server is not ready.
  */
-export async function requireReachableCluster(kubeconfig: string, source: string): Promise<void> {
+export async function requireReachableCluster(
+  kubeconfig: string,
+  source: string,
+  claims: readonly ClaimSize[] = [],
+): Promise<void> {
   const endpoint = clusterEndpoint(kubeconfig);
   try {
     await readyz(endpoint);
@@ -89,4 +93,88 @@ export async function requireReachableCluster(kubeconfig: string, source: string
         `(expected its API server to answer /readyz; nothing was planned against it. For the simulated datacenter run \`npm run sim:up\`, or \`npm run sim:status\` to see what is down)`,
     );
   }
+  const problems = await claimSizeProblems(endpoint, claims);
+  if (problems.length > 0) {
+    throw new Error(
+      `invalid configuration: ${problems.length} problem(s) against the running cluster; nothing was changed\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+}
+
+/** GET a path of the API server as JSON; undefined on 404. */
+export function getJson(endpoint: ClusterEndpoint, path: string, timeoutMs = 15_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      new URL(path, endpoint.server),
+      {
+        ca: endpoint.ca,
+        cert: endpoint.cert,
+        key: endpoint.key,
+        headers: endpoint.token ? { Authorization: `Bearer ${endpoint.token}` } : {},
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => {
+          if (res.statusCode === 404) return resolve(undefined);
+          if (res.statusCode !== 200) return reject(new Error(`GET ${path} answered ${res.statusCode}`));
+          resolve(JSON.parse(body));
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
+    req.on("error", reject);
+  });
+}
+
+/** A StatefulSet claim whose size comes from config. */
+export interface ClaimSize {
+  readonly namespace: string;
+  readonly statefulSet: string;
+  /** The volumeClaimTemplate's name. */
+  readonly claim: string;
+  readonly storageGiB: number;
+  /** The config key the size comes from, for the message. */
+  readonly configPath: string;
+}
+
+/**
+ * A StatefulSet's claim templates cannot change: Kubernetes refuses the
+ * update, and replacing the StatefulSet (it has a fixed name, so the
+ * provider would delete it first) would start the tier on empty volumes.
+ * So a size in config that differs from the running StatefulSet's is refused
+ * before anything is planned. `live` is the running size ("20Gi"), or
+ * undefined when the StatefulSet does not exist yet.
+ */
+export function claimSizeProblem(c: ClaimSize, live: string | undefined): string | undefined {
+  if (live === undefined || live === `${c.storageGiB}Gi`) return undefined;
+  return (
+    `${c.configPath}: ${c.storageGiB} differs from the ${live} the running StatefulSet ${c.namespace}/${c.statefulSet} made its "${c.claim}" claims with ` +
+    `(expected ${live.replace(/Gi$/, "")}: claim templates cannot change in place, and replacing the StatefulSet would start it on empty volumes; ` +
+    `to grow, add replicas, or expand each claim where the StorageClass allows it and then set the new size)`
+  );
+}
+
+/** Every claim-size problem against the running cluster, as messages. */
+export async function claimSizeProblems(
+  endpoint: ClusterEndpoint,
+  claims: readonly ClaimSize[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const c of claims) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read field by field
+    const sts: any = await getJson(
+      endpoint,
+      `/apis/apps/v1/namespaces/${c.namespace}/statefulsets/${c.statefulSet}`,
+    );
+    const template = (sts?.spec?.volumeClaimTemplates ?? []).find(
+      (t: { metadata?: { name?: string } }) => t.metadata?.name === c.claim,
+    );
+    const p = claimSizeProblem(c, template?.spec?.resources?.requests?.storage);
+    if (p) problems.push(p);
+  }
+  return problems;
 }

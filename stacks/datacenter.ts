@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "./model";
 import { platformOwnership } from "./ownership";
-import { requireReachableCluster } from "./cluster";
+import { requireReachableCluster, type ClaimSize } from "./cluster";
 import { MasterHA } from "../components/master-ha";
 import { MinionPool } from "../components/minion-pool";
 import { CalicoBGP, calicoMonitoring } from "../components/calico-bgp";
@@ -16,6 +16,7 @@ import { FullnatLVS } from "../components/fullnat-lvs";
 import { lvsMonitoring } from "../components/fullnat-lvs/monitoring";
 import { IngressTier, ingressMonitoring } from "../components/ingress-tier";
 import { LoggingStack } from "../components/logging-stack";
+import { esNames, LOGGING_NAMESPACE } from "../components/logging-stack/elasticsearch";
 import { MonitoringStack, type MonitoringContributions } from "../components/monitoring-stack";
 
 export interface DatacenterOptions {
@@ -70,7 +71,7 @@ function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulu
   // The provider waits for this: nothing is planned against a cluster that is not there.
   return pulumi.secret(
     pulumi.output(
-      requireReachableCluster(text, file).then(
+      requireReachableCluster(text, file, claimSizes(model)).then(
         () => text,
         (e: Error) => {
           throw new pulumi.RunError(e.message);
@@ -78,6 +79,23 @@ function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulu
       ),
     ),
   );
+}
+
+/**
+ * The StatefulSet claims whose size comes from config, checked against the
+ * running cluster before anything is planned (stacks/cluster.ts): resizing
+ * `logging.dataStorageGiB` replaced the fixed-name es-data StatefulSet.
+ */
+export function claimSizes(model: DatacenterModel): ClaimSize[] {
+  return [
+    {
+      namespace: LOGGING_NAMESPACE,
+      statefulSet: esNames.role("data"),
+      claim: "data",
+      storageGiB: model.config.logging.dataStorageGiB,
+      configPath: "private-cloud:logging.dataStorageGiB",
+    },
+  ];
 }
 
 export function deployDatacenter(model: DatacenterModel, options: DatacenterOptions = {}): Datacenter {
