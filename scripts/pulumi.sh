@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Run the pulumi CLI so that stopping it stops everything it started.
+#
+#   bash scripts/pulumi.sh <pulumi arguments...>
+#
+# A killed `pulumi` left its plugins (the language host with the program's
+# Node.js, the kubernetes/command/random providers, the policy pack) running:
+# several hundred MB each time (issue 14). Here pulumi runs in a process
+# group of its own, and
+#   - SIGINT/SIGTERM to this script are passed to pulumi (the first SIGINT
+#     lets pulumi cancel cleanly: in-flight operations finish, the lock is
+#     released, plugins exit);
+#   - when this script dies without passing anything on (SIGKILL), a
+#     watchdog kills pulumi's whole process group, plugins included. The
+#     stack's lock stays behind then: `npm run unlock -- <stack>` removes it
+#     once the holder is gone, and the next `up` converges.
+# The exit code is pulumi's.
+set -uo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if ! command -v pulumi > /dev/null; then
+  # shellcheck source=scripts/env.sh
+  source "$repo/scripts/env.sh"
+fi
+command -v pulumi > /dev/null || {
+  echo "[pulumi.sh] error: pulumi is not on PATH (run \`npm run toolchain\`, then \`source scripts/env.sh\`)" >&2
+  exit 127
+}
+
+# setsid: pulumi leads a new session and process group (pgid = its pid), so
+# the terminal's Ctrl-C reaches this script only, and one kill reaches the
+# whole group.
+setsid pulumi "$@" &
+pg=$!
+self=$$
+
+# Alive and not a zombie (a killed process stays one until its parent reaps it).
+alive() {
+  local state
+  state=$(sed 's/^.*) //' "/proc/$1/stat" 2> /dev/null | cut -c1)
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# The watchdog leaves the terminal's signals to this script and only acts
+# when this script is gone while pulumi's group still runs.
+(
+  trap '' INT TERM HUP
+  while alive "$self"; do sleep 1; done
+  if kill -0 -- "-$pg" 2> /dev/null; then
+    kill -TERM -- "-$pg" 2> /dev/null
+    for _ in 1 2 3 4 5; do
+      kill -0 -- "-$pg" 2> /dev/null || exit 0
+      sleep 1
+    done
+    kill -KILL -- "-$pg" 2> /dev/null
+  fi
+) &
+watchdog=$!
+
+# shellcheck disable=SC2317 # called by the traps below
+forward() { kill "-$1" "$pg" 2> /dev/null; }
+trap 'forward INT' INT
+trap 'forward TERM' TERM
+trap 'forward HUP' HUP
+
+# `wait` returns early when a trapped signal arrives; wait again until pulumi is gone.
+rc=0
+while kill -0 "$pg" 2> /dev/null; do
+  wait "$pg"
+  rc=$?
+done
+# Pulumi is gone: end whatever of its group is left (a plugin it did not stop).
+kill -TERM -- "-$pg" 2> /dev/null || true
+kill -KILL "$watchdog" 2> /dev/null || true
+exit "$rc"
