@@ -34,10 +34,26 @@ type Props = Record<string, unknown>;
  */
 export function withPatchForce(type: string, props: Props): Props | undefined {
   if (!isOwnedKubernetesType(type)) return undefined;
-  const metadata = pulumi.output(props.metadata as pulumi.Input<Props> | undefined).apply((m) => {
-    const annotations = (m?.annotations ?? {}) as Record<string, string>;
-    return { ...(m ?? {}), annotations: { ...annotations, [PATCH_FORCE_ANNOTATION]: "true" } };
-  });
+  const add = (a: Record<string, string> | undefined) => ({ ...(a ?? {}), [PATCH_FORCE_ANNOTATION]: "true" });
+  const m = props.metadata;
+  // A plain metadata object stays plain: turning it into one Output would make
+  // the whole of it (the name too) unknown in a preview whenever any field is.
+  if (
+    m === undefined ||
+    (typeof m === "object" && m !== null && !pulumi.Output.isInstance(m) && !(m instanceof Promise))
+  ) {
+    const meta = (m ?? {}) as Props;
+    const a = meta.annotations;
+    const annotations =
+      a === undefined ||
+      (typeof a === "object" && a !== null && !pulumi.Output.isInstance(a) && !(a instanceof Promise))
+        ? add(a as Record<string, string> | undefined)
+        : pulumi.output(a as pulumi.Input<Record<string, string>>).apply(add);
+    return { ...props, metadata: { ...meta, annotations } };
+  }
+  const metadata = pulumi
+    .output(m as pulumi.Input<Props>)
+    .apply((v) => ({ ...(v ?? {}), annotations: add(v?.annotations as Record<string, string> | undefined) }));
   return { ...props, metadata };
 }
 

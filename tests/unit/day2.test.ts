@@ -51,8 +51,14 @@ describe("platform ownership", () => {
       spec: { replicas: 1 },
     });
     expect(props?.spec).toEqual({ replicas: 1 });
-    const meta = await resolved(props?.metadata as pulumi.Output<Record<string, unknown>>);
+    const meta = props?.metadata;
     expect(meta).toEqual({ name: "grafana", annotations: { keep: "me", [PATCH_FORCE_ANNOTATION]: "true" } });
+  });
+
+  it("also annotates metadata given as an Output", async () => {
+    const props = withPatchForce("kubernetes:core/v1:Secret", { metadata: pulumi.output({ name: "s" }) });
+    const meta = await resolved(props?.metadata as pulumi.Output<Record<string, unknown>>);
+    expect(meta).toEqual({ name: "s", annotations: { [PATCH_FORCE_ANNOTATION]: "true" } });
   });
 
   it("leaves patches alone: node labels are shared with other writers", () => {
