@@ -111,14 +111,14 @@ function configMapInUse(): string {
   return arg.split("/").pop() as string;
 }
 
-/** Pids in a process group. */
+/** Live (not zombie) pids in a process group. */
 function groupMembers(pgid: number): number[] {
-  const r = run("ps", ["-eo", "pid=,pgid="], env);
+  const r = run("ps", ["-eo", "pid=,pgid=,stat="], env);
   return r.stdout
     .split("\n")
-    .map((l) => l.trim().split(/\s+/).map(Number))
-    .filter(([pid, g]) => g === pgid && pid > 0)
-    .map(([pid]) => pid);
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([pid, g, stat]) => Number(g) === pgid && Number(pid) > 0 && !stat?.startsWith("Z"))
+    .map(([pid]) => Number(pid));
 }
 
 interface Background {

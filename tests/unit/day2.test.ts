@@ -10,6 +10,7 @@ import { isOwnedKubernetesType, PATCH_FORCE_ANNOTATION, withPatchForce } from ".
 import { claimSizeProblem, clusterEndpoint } from "../../stacks/cluster";
 import { verdict } from "../../scripts/unlock";
 import { driftReport } from "../../scripts/drift";
+import { pendingOperations, sharedArgs } from "../../scripts/repair";
 import { s3Location } from "../../scripts/lib/s3-locks";
 import { testCa } from "../helpers/kubeconfig";
 
@@ -146,5 +147,25 @@ describe("reading backends and kubeconfigs", () => {
     expect(e.server).toBe("https://127.0.0.1:6443");
     expect(e.token).toBe("test");
     expect(e.ca).toContain("BEGIN CERTIFICATE");
+  });
+});
+
+describe("repair", () => {
+  it("passes refresh only the arguments it understands", () => {
+    expect(sharedArgs(["--config-file", "c.yaml", "--policy-pack", "policy", "--parallel=4"])).toEqual([
+      "--config-file",
+      "c.yaml",
+      "--parallel=4",
+    ]);
+  });
+  it("reads pending operations from an exported state", () => {
+    const exported = JSON.stringify({
+      version: 3,
+      deployment: {
+        pending_operations: [{ type: "creating", resource: { urn: "urn:pulumi:sim::p::t::n" } }],
+      },
+    });
+    expect(pendingOperations(exported)).toEqual([{ type: "creating", urn: "urn:pulumi:sim::p::t::n" }]);
+    expect(pendingOperations(JSON.stringify({ version: 3, deployment: {} }))).toEqual([]);
   });
 });
