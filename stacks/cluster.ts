@@ -42,12 +42,15 @@ export function clusterEndpoint(kubeconfig: string): ClusterEndpoint {
   };
 }
 
-/** Resolves with nothing when `/readyz` answers 200; rejects with the reason otherwise. */
-export function readyz(endpoint: ClusterEndpoint, timeoutMs = 15_000): Promise<void> {
+/** One GET against the API server with the kubeconfig's credentials: status and body. */
+function get(
+  endpoint: ClusterEndpoint,
+  path: string,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const url = new URL("/readyz", endpoint.server);
     const req = https.get(
-      url,
+      new URL(path, endpoint.server),
       {
         ca: endpoint.ca,
         cert: endpoint.cert,
@@ -59,20 +62,19 @@ export function readyz(endpoint: ClusterEndpoint, timeoutMs = 15_000): Promise<v
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (body += c));
-        res.on("end", () =>
-          res.statusCode === 200
-            ? resolve()
-            : reject(
-                new Error(
-                  `/readyz answered ${res.statusCode}: ${body.trim().split("\n").slice(-3).join("; ")}`,
-                ),
-              ),
-        );
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
       },
     );
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
     req.on("error", reject);
   });
+}
+
+/** Resolves with nothing when `/readyz` answers 200; rejects with the reason otherwise. */
+export async function readyz(endpoint: ClusterEndpoint, timeoutMs = 15_000): Promise<void> {
+  const r = await get(endpoint, "/readyz", timeoutMs);
+  if (r.status !== 200)
+    throw new Error(`/readyz answered ${r.status}: ${r.body.trim().split("\n").slice(-3).join("; ")}`);
 }
 
 /**
@@ -103,31 +105,11 @@ export async function requireReachableCluster(
 }
 
 /** GET a path of the API server as JSON; undefined on 404. */
-export function getJson(endpoint: ClusterEndpoint, path: string, timeoutMs = 15_000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      new URL(path, endpoint.server),
-      {
-        ca: endpoint.ca,
-        cert: endpoint.cert,
-        key: endpoint.key,
-        headers: endpoint.token ? { Authorization: `Bearer ${endpoint.token}` } : {},
-        timeout: timeoutMs,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
-        res.on("end", () => {
-          if (res.statusCode === 404) return resolve(undefined);
-          if (res.statusCode !== 200) return reject(new Error(`GET ${path} answered ${res.statusCode}`));
-          resolve(JSON.parse(body));
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
-    req.on("error", reject);
-  });
+export async function getJson(endpoint: ClusterEndpoint, path: string, timeoutMs = 15_000): Promise<unknown> {
+  const r = await get(endpoint, path, timeoutMs);
+  if (r.status === 404) return undefined;
+  if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
+  return JSON.parse(r.body);
 }
 
 /** A StatefulSet claim whose size comes from config. */
