@@ -95,7 +95,10 @@ export async function requireReachableCluster(
         `(expected its API server to answer /readyz; nothing was planned against it. For the simulated datacenter run \`npm run sim:up\`, or \`npm run sim:status\` to see what is down)`,
     );
   }
-  const problems = await claimSizeProblems(endpoint, claims);
+  const problems = [
+    ...(await claimSizeProblems(endpoint, claims)),
+    ...(await bindProblems(endpoint, claims)),
+  ];
   if (problems.length > 0) {
     throw new Error(
       `invalid configuration: ${problems.length} problem(s) against the running cluster; nothing was changed\n` +
@@ -121,6 +124,85 @@ export interface ClaimSize {
   readonly storageGiB: number;
   /** The config key the size comes from, for the message. */
   readonly configPath: string;
+  /** Pods of the StatefulSet: one claim each, `<claim>-<statefulSet>-<ordinal>`. */
+  readonly replicas: number;
+  readonly storageClass: string;
+}
+
+/** What the bind check reads of a PersistentVolume. */
+export interface VolumeView {
+  readonly name: string;
+  readonly phase: string;
+  readonly storageClass: string;
+  readonly capacityGiB: number;
+  /** `namespace/name` of the claim it is (or was) bound to. */
+  readonly claimRef?: string;
+}
+
+/** "20Gi" / "512Mi" / "1Ti" → GiB (0 when unreadable: such a volume fits nothing). */
+export function gib(quantity: string | undefined): number {
+  const m = /^(\d+(?:\.\d+)?)(Mi|Gi|Ti)?$/.exec(quantity ?? "");
+  if (!m) return 0;
+  const n = Number(m[1]);
+  return m[2] === "Mi" ? n / 1024 : m[2] === "Ti" ? n * 1024 : m[2] === "Gi" ? n : n / 2 ** 30;
+}
+
+/**
+ * Claims that cannot bind, before any is created: a claim whose volume is
+ * Released (its claim was deleted — by a destroy that took the namespace —
+ * so a new claim of that name starts on another, empty volume or on none),
+ * and claims of a StorageClass with fewer Available volumes big enough than
+ * the missing claims of that class (a sound bound: other workloads only
+ * take more). `existing` holds the claims already there (`namespace/name`).
+ * Before, such an `up` waited ten minutes and timed out with a message that
+ * did not mention storage (issue 14).
+ */
+export function claimBindProblems(
+  claims: readonly ClaimSize[],
+  existing: ReadonlySet<string>,
+  volumes: readonly VolumeView[],
+): string[] {
+  const problems: string[] = [];
+  const missing = new Map<string, { claim: string; c: ClaimSize }[]>();
+  for (const c of claims) {
+    for (let i = 0; i < c.replicas; i++) {
+      const claim = `${c.namespace}/${c.claim}-${c.statefulSet}-${i}`;
+      if (existing.has(claim)) continue;
+      const released = volumes.find((v) => v.phase === "Released" && v.claimRef === claim);
+      if (released) {
+        problems.push(
+          `claim ${claim} cannot get its data back: volume ${released.name} still holds it but is Released (the claim was deleted), ` +
+            `so a new claim would start empty on another volume (expected the claim kept, see README "What destroy keeps"; ` +
+            `to reattach: kubectl patch pv ${released.name} --type=json -p '[{"op":"remove","path":"/spec/claimRef/uid"}]', then run again)`,
+        );
+        continue;
+      }
+      const list = missing.get(c.storageClass) ?? [];
+      list.push({ claim, c });
+      missing.set(c.storageClass, list);
+    }
+  }
+  for (const [cls, wanted] of missing) {
+    const free = volumes
+      .filter((v) => v.phase === "Available" && v.storageClass === cls && !v.claimRef)
+      .map((v) => v.capacityGiB)
+      .sort((a, b) => a - b);
+    // Largest claims first, each on the smallest free volume that fits.
+    for (const w of [...wanted].sort((a, b) => b.c.storageGiB - a.c.storageGiB)) {
+      const i = free.findIndex((g) => g >= w.c.storageGiB);
+      if (i >= 0) {
+        free.splice(i, 1);
+        continue;
+      }
+      const released = volumes.filter((v) => v.phase === "Released" && v.storageClass === cls).length;
+      problems.push(
+        `claim ${w.claim} (${w.c.storageGiB}Gi, StorageClass ${cls}, from ${w.c.configPath}) cannot bind: no Available PersistentVolume of that class has ${w.c.storageGiB}Gi left` +
+          `${released ? ` (${released} of that class are Released: their claims were deleted and they keep the data)` : ""} ` +
+          `(expected enough volumes of class ${cls}: add volumes, or free Released ones)`,
+      );
+    }
+  }
+  return problems;
 }
 
 /**
@@ -159,4 +241,27 @@ export async function claimSizeProblems(
     if (p) problems.push(p);
   }
   return problems;
+}
+
+async function bindProblems(endpoint: ClusterEndpoint, claims: readonly ClaimSize[]): Promise<string[]> {
+  if (claims.length === 0) return [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read field by field
+  const pvs: any = await getJson(endpoint, "/api/v1/persistentvolumes");
+  const volumes: VolumeView[] = (pvs?.items ?? []).map(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a PersistentVolume
+    (v: any): VolumeView => ({
+      name: v.metadata.name,
+      phase: v.status?.phase ?? "",
+      storageClass: v.spec?.storageClassName ?? "",
+      capacityGiB: gib(v.spec?.capacity?.storage),
+      claimRef: v.spec?.claimRef ? `${v.spec.claimRef.namespace}/${v.spec.claimRef.name}` : undefined,
+    }),
+  );
+  const existing = new Set<string>();
+  for (const ns of new Set(claims.map((c) => c.namespace))) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a PersistentVolumeClaimList
+    const list: any = await getJson(endpoint, `/api/v1/namespaces/${ns}/persistentvolumeclaims`);
+    for (const c of list?.items ?? []) existing.add(`${ns}/${c.metadata.name}`);
+  }
+  return claimBindProblems(claims, existing, volumes);
 }

@@ -16,7 +16,12 @@ import { FullnatLVS } from "../components/fullnat-lvs";
 import { lvsMonitoring } from "../components/fullnat-lvs/monitoring";
 import { IngressTier, ingressMonitoring } from "../components/ingress-tier";
 import { LoggingStack } from "../components/logging-stack";
-import { esNames, LOGGING_NAMESPACE } from "../components/logging-stack/elasticsearch";
+import {
+  esNames,
+  LOGGING_NAMESPACE,
+  MASTER_STORAGE_GIB,
+  replicasOf,
+} from "../components/logging-stack/elasticsearch";
 import { MonitoringStack, type MonitoringContributions } from "../components/monitoring-stack";
 
 export interface DatacenterOptions {
@@ -82,20 +87,23 @@ function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulu
 }
 
 /**
- * The StatefulSet claims whose size comes from config, checked against the
- * running cluster before anything is planned (stacks/cluster.ts): resizing
- * `logging.dataStorageGiB` replaced the fixed-name es-data StatefulSet.
+ * The Elasticsearch claims, checked against the running cluster before
+ * anything is planned (stacks/cluster.ts): a resize of
+ * `logging.dataStorageGiB` (it replaced the fixed-name es-data StatefulSet),
+ * and claims that cannot bind (a Released volume of a deleted claim, too
+ * few Available volumes of the class).
  */
 export function claimSizes(model: DatacenterModel): ClaimSize[] {
-  return [
-    {
-      namespace: LOGGING_NAMESPACE,
-      statefulSet: esNames.role("data"),
-      claim: "data",
-      storageGiB: model.config.logging.dataStorageGiB,
-      configPath: "private-cloud:logging.dataStorageGiB",
-    },
-  ];
+  const log = model.config.logging;
+  return (["master", "data"] as const).map((r) => ({
+    namespace: LOGGING_NAMESPACE,
+    statefulSet: esNames.role(r),
+    claim: "data",
+    storageGiB: r === "data" ? log.dataStorageGiB : MASTER_STORAGE_GIB,
+    configPath: r === "data" ? "private-cloud:logging.dataStorageGiB" : "the Elasticsearch master size",
+    replicas: replicasOf(model, r),
+    storageClass: log.storageClass,
+  }));
 }
 
 export function deployDatacenter(model: DatacenterModel, options: DatacenterOptions = {}): Datacenter {

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { contentName } from "../../components/common/digest";
 import { isOwnedKubernetesType, PATCH_FORCE_ANNOTATION, withPatchForce } from "../../stacks/ownership";
-import { claimSizeProblem, clusterEndpoint } from "../../stacks/cluster";
+import { claimBindProblems, claimSizeProblem, clusterEndpoint, gib } from "../../stacks/cluster";
 import { verdict } from "../../scripts/unlock";
 import { driftReport } from "../../scripts/drift";
 import { pendingOperations, sharedArgs } from "../../scripts/repair";
@@ -74,6 +74,8 @@ describe("claim sizes against the running StatefulSet", () => {
     claim: "data",
     storageGiB: 30,
     configPath: "private-cloud:logging.dataStorageGiB",
+    replicas: 2,
+    storageClass: "local-retain",
   };
   it("accepts a first run and an unchanged size", () => {
     expect(claimSizeProblem(c, undefined)).toBeUndefined();
@@ -84,6 +86,60 @@ describe("claim sizes against the running StatefulSet", () => {
     expect(p).toContain("private-cloud:logging.dataStorageGiB: 30 differs from the 20Gi");
     expect(p).toContain("logging/es-data");
     expect(p).toContain("expected 20");
+  });
+});
+
+describe("claims that cannot bind", () => {
+  const c = {
+    namespace: "logging",
+    statefulSet: "es-data",
+    claim: "data",
+    storageGiB: 20,
+    configPath: "private-cloud:logging.dataStorageGiB",
+    replicas: 2,
+    storageClass: "local-retain",
+  };
+  const vol = (name: string, phase: string, capacityGiB = 50, claimRef?: string) => ({
+    name,
+    phase,
+    storageClass: "local-retain",
+    capacityGiB,
+    claimRef,
+  });
+  it("passes when the claims exist, or enough volumes are Available", () => {
+    expect(claimBindProblems([c], new Set(["logging/data-es-data-0", "logging/data-es-data-1"]), [])).toEqual(
+      [],
+    );
+    expect(claimBindProblems([c], new Set(), [vol("v1", "Available"), vol("v2", "Available")])).toEqual([]);
+  });
+  it("names a claim whose volume was Released by a deleted claim, and how to reattach it", () => {
+    const p = claimBindProblems([c], new Set(["logging/data-es-data-1"]), [
+      vol("v1", "Released", 50, "logging/data-es-data-0"),
+      vol("v2", "Available"),
+    ]);
+    expect(p).toHaveLength(1);
+    expect(p[0]).toContain("claim logging/data-es-data-0 cannot get its data back: volume v1");
+    expect(p[0]).toContain("kubectl patch pv v1");
+  });
+  it("names the claim that finds no volume big enough, and counts Released ones", () => {
+    const p = claimBindProblems([c], new Set(), [
+      vol("v1", "Available", 20),
+      vol("small", "Available", 10),
+      vol("old", "Released", 50, "logging/data-es-data-9"),
+    ]);
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(
+      /claim logging\/data-es-data-[01] \(20Gi, StorageClass local-retain, from private-cloud:logging.dataStorageGiB\) cannot bind/,
+    );
+    expect(p[0]).toContain("1 of that class are Released");
+  });
+  it.each([
+    ["20Gi", 20],
+    ["512Mi", 0.5],
+    ["1Ti", 1024],
+    ["", 0],
+  ])("reads %s as %d GiB", (q, g) => {
+    expect(gib(q)).toBe(g);
   });
 });
 
