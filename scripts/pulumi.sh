@@ -5,13 +5,16 @@
 #
 # A killed `pulumi` left its plugins (the language host with the program's
 # Node.js, the kubernetes/command/random providers, the policy pack) running:
-# several hundred MB each time (issue 14). Here pulumi runs in a process
-# group of its own, and
+# several hundred MB each time (issue 14): pulumi starts each plugin in a
+# process group of its own (cmdutil.RegisterProcessGroup in the SDK), so
+# neither the terminal's Ctrl-C nor a kill of pulumi's group reaches them
+# once pulumi is gone. Here pulumi runs in a session of its own, which every
+# plugin stays in, and
 #   - SIGINT/SIGTERM to this script are passed to pulumi (the first SIGINT
 #     lets pulumi cancel cleanly: in-flight operations finish, the lock is
 #     released, plugins exit);
 #   - when this script dies without passing anything on (SIGKILL), a
-#     watchdog kills pulumi's whole process group, plugins included. The
+#     watchdog kills every process of pulumi's session, plugins included. The
 #     stack's lock stays behind then: `npm run unlock -- <stack>` removes it
 #     once the holder is gone, and the next `up` converges.
 # The exit code is pulumi's.
@@ -27,12 +30,17 @@ command -v pulumi > /dev/null || {
   exit 127
 }
 
-# setsid: pulumi leads a new session and process group (pgid = its pid), so
-# the terminal's Ctrl-C reaches this script only, and one kill reaches the
-# whole group.
+# setsid: pulumi leads a new session (sid = its pid: a background job of a
+# script is no group leader, so setsid does not fork), and the terminal's
+# Ctrl-C reaches this script only.
 setsid pulumi "$@" &
 pg=$!
 self=$$
+
+# Every process of pulumi's session, plugins in their own groups included.
+session() { ps -eo pid=,sid= | awk -v s="$pg" '$2 == s { print $1 }'; }
+# shellcheck disable=SC2046 # one pid per word
+signal_session() { kill "-$1" $(session) 2> /dev/null; }
 
 # Alive and not a zombie (a killed process stays one until its parent reaps it).
 alive() {
@@ -46,14 +54,13 @@ alive() {
 (
   trap '' INT TERM HUP
   while alive "$self"; do sleep 1; done
-  if kill -0 -- "-$pg" 2> /dev/null; then
-    kill -TERM -- "-$pg" 2> /dev/null
-    for _ in 1 2 3 4 5; do
-      kill -0 -- "-$pg" 2> /dev/null || exit 0
-      sleep 1
-    done
-    kill -KILL -- "-$pg" 2> /dev/null
-  fi
+  [ -n "$(session)" ] || exit 0
+  signal_session TERM
+  for _ in 1 2 3 4 5; do
+    [ -n "$(session)" ] || exit 0
+    sleep 1
+  done
+  signal_session KILL
 ) &
 watchdog=$!
 
@@ -69,7 +76,7 @@ while kill -0 "$pg" 2> /dev/null; do
   wait "$pg"
   rc=$?
 done
-# Pulumi is gone: end whatever of its group is left (a plugin it did not stop).
-kill -TERM -- "-$pg" 2> /dev/null || true
+# Pulumi is gone: end whatever of its session is left (a plugin it did not stop).
+signal_session TERM || true
 kill -KILL "$watchdog" 2> /dev/null || true
 exit "$rc"

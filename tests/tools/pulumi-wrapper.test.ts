@@ -1,7 +1,7 @@
 /**
  * scripts/pulumi.sh with a stand-in `pulumi` on PATH (a Python program that
- * starts two "plugins" and handles SIGINT like the CLI: it stops them and
- * exits 255): the exit code is passed through, SIGINT reaches pulumi, and a
+ * starts two "plugins", each in a process group of its own as pulumi
+ * starts them, and handles SIGINT like the CLI: it stops them and exits 255): the exit code is passed through, SIGINT reaches pulumi, and a
  * SIGKILL of the wrapper ends pulumi's whole process group, plugins
  * included. The real CLI is driven through it in tests/e2e/day2.test.ts.
  */
@@ -24,7 +24,8 @@ beforeAll(() => {
       "import signal, subprocess, sys, time",
       "if sys.argv[1:2] == ['exit']: sys.exit(int(sys.argv[2]))",
       // exec -a names the plugins so the test can find them
-      `kids = [subprocess.Popen(['bash', '-c', 'exec -a ${marker} sleep 300']) for _ in range(2)]`,
+      // like pulumi's plugins: each in a process group of its own (cmdutil.RegisterProcessGroup)
+      `kids = [subprocess.Popen(['bash', '-c', 'exec -a ${marker} sleep 300'], process_group=0) for _ in range(2)]`,
       "def stop(sig, frame):",
       "    for k in kids: k.terminate()",
       "    sys.exit(255)",
