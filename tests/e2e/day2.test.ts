@@ -111,13 +111,13 @@ function configMapInUse(): string {
   return arg.split("/").pop() as string;
 }
 
-/** Live (not zombie) pids in a process group. */
-function groupMembers(pgid: number): number[] {
-  const r = run("ps", ["-eo", "pid=,pgid=,stat="], env);
+/** Live (not zombie) pids of a session: pulumi's, with its plugins in their own process groups. */
+function sessionMembers(sid: number): number[] {
+  const r = run("ps", ["-eo", "pid=,sid=,stat="], env);
   return r.stdout
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
-    .filter(([pid, g, stat]) => Number(g) === pgid && Number(pid) > 0 && !stat?.startsWith("Z"))
+    .filter(([pid, s, stat]) => Number(s) === sid && Number(pid) > 0 && !stat?.startsWith("Z"))
     .map(([pid]) => Number(pid));
 }
 
@@ -239,18 +239,17 @@ suite(
       await until("a second nginx-controller ConfigMap (the replacement)", 300, () =>
         controllerConfigMaps().length >= 2 ? true : undefined,
       );
-      // pulumi leads its own process group (scripts/pulumi.sh): freeze it, so
-      // it holds the stack's lock while alive for as long as the check takes.
-      const pg = await until("pulumi's process group", 30, () => {
+      // pulumi leads its own session (scripts/pulumi.sh): stop the CLI, so it
+      // holds the stack's lock, alive, for as long as the check takes.
+      const pg = await until("pulumi's session", 30, () => {
         const kids = run("pgrep", ["-P", String(bg.child.pid)], env)
           .stdout.split("\n")
           .map(Number)
           .filter(Boolean);
-        const leader = kids.find((pid) => groupMembers(pid).length > 1);
-        return leader;
+        return kids.find((pid) => sessionMembers(pid).length > 1);
       });
-      expect(groupMembers(pg).length).toBeGreaterThan(2); // the CLI, its language host, node, providers
-      process.kill(-pg, "SIGSTOP");
+      expect(sessionMembers(pg).length).toBeGreaterThan(2); // the CLI, its language host, node, providers
+      process.kill(pg, "SIGSTOP");
       const refused = npm("unlock", [STACK]);
       expect(refused.status).toBe(3);
       expect(refused.stderr).toContain(`(pid ${pg})`);
@@ -259,7 +258,7 @@ suite(
       bg.child.kill("SIGKILL");
       await bg.done;
       await until("every process of the killed run to end", 60, () =>
-        groupMembers(pg).length === 0 ? true : undefined,
+        sessionMembers(pg).length === 0 ? true : undefined,
       );
       expect(controllerConfigMaps()).toContain(before);
       expect(controllerConfigMaps()).toContain(configMapInUse());
