@@ -42,12 +42,9 @@ session() { ps -eo pid=,sid= | awk -v s="$pg" '$2 == s { print $1 }'; }
 # shellcheck disable=SC2046 # one pid per word
 signal_session() { kill "-$1" $(session) 2> /dev/null; }
 
-# Alive and not a zombie (a killed process stays one until its parent reaps it).
-alive() {
-  local state
-  state=$(sed 's/^.*) //' "/proc/$1/stat" 2> /dev/null | cut -c1)
-  [ -n "$state" ] && [ "$state" != Z ]
-}
+# alive PID: not a zombie either (a killed wrapper stays one until its parent reaps it).
+# shellcheck source=scripts/lib/proc.sh
+source "$repo/scripts/lib/proc.sh"
 
 # The watchdog leaves the terminal's signals to this script and only acts
 # when this script is gone while pulumi's group still runs.

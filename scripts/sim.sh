@@ -21,6 +21,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/env.sh
 source "$repo/scripts/env.sh"
+# shellcheck source=scripts/lib/proc.sh
+source "$repo/scripts/lib/proc.sh"
 sim="${PRIVATE_CLOUD_SIM_DIR:-$repo/.sim}"
 stack_file="$repo/Pulumi.sim.yaml"
 # --nodes N (after `up`) picks the simulated datacenter of that size: 22 is
@@ -61,20 +63,13 @@ die() {
   exit 1
 }
 
-# The pid of a running component. `kill -0` alone is not enough: a killed
-# component whose parent does not reap it (sim.sh's children are re-parented
-# to PID 1, and a container's PID 1 is often not an init) stays a zombie that
-# `kill -0` still finds, and a recycled pid may belong to another program.
-# Either made `up` after an API server kill report "already running" and
-# never start it (the lvs-director-agent e2e: connection refused on :18443).
+# The pid of a running component: alive and not a zombie (scripts/lib/proc.sh),
+# and still the component's own program (a recycled pid may belong to another).
 pid_of() {
-  local f="$sim/run/$1.pid" pid state exe
+  local f="$sim/run/$1.pid" pid exe
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
-  [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 1
-  # Field 3 of /proc/PID/stat is the state; the command name (field 2) may hold spaces.
-  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2> /dev/null | cut -d' ' -f1) || return 1
-  case "$state" in Z | X | "") return 1 ;; esac
+  alive "$pid" || return 1
   exe=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null) || return 1
   case "$exe" in *"$(component_binary "$1")"*) echo "$pid" ;; *) return 1 ;; esac
 }
@@ -295,9 +290,7 @@ down() {
   for ((i = ${#components[@]} - 1; i >= 0; i--)); do
     c=${components[i]}
     if pid=$(pid_of "$c"); then
-      kill "$pid" 2> /dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.2; done
-      kill -9 "$pid" 2> /dev/null || true
+      stop_pid "$pid" 100
       log "stopped $c"
     fi
   done

@@ -21,6 +21,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/env.sh
 source "$repo/scripts/env.sh"
+# shellcheck source=scripts/lib/proc.sh
+source "$repo/scripts/lib/proc.sh"
 sim="${PRIVATE_CLOUD_SIM_DIR:-$repo/.sim}"
 dir="$sim/s3"
 port=${PRIVATE_CLOUD_STATE_PORT:-$((${PRIVATE_CLOUD_SIM_PORT_BASE:-16400} + 70))}
@@ -34,7 +36,7 @@ die() {
   exit 1
 }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
+running() { [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; }
 
 # Credentials of the gateway's root user, made once per state directory (the
 # sim's own; a real team uses the keys its object store issues).
@@ -98,9 +100,7 @@ down() {
   if running; then
     local pid
     pid=$(cat "$pidfile")
-    kill "$pid" 2> /dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2> /dev/null || true
+    stop_pid "$pid" 50
     log "stopped versitygw"
   fi
   rm -f "$pidfile"
