@@ -7,7 +7,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { contentName } from "../../components/common/digest";
 import { isOwnedKubernetesType, PATCH_FORCE_ANNOTATION, withPatchForce } from "../../stacks/ownership";
-import { claimBindProblems, claimSizeProblem, clusterEndpoint, gib } from "../../stacks/cluster";
+import {
+  claimBindProblems,
+  claimSizeProblem,
+  clusterEndpoint,
+  gib,
+  requireReachableCluster,
+} from "../../stacks/cluster";
+import { freePort } from "../../scripts/lib/free-port";
 import { verdict } from "../../scripts/unlock";
 import { driftReport } from "../../scripts/drift";
 import { pendingOperations, sharedArgs } from "../../scripts/repair";
@@ -198,6 +205,16 @@ describe("reading backends and kubeconfigs", () => {
     });
     expect(() => s3Location("s3://b", {})).toThrow(/AWS_ACCESS_KEY_ID/);
   });
+  it("fails with the server, the kubeconfig and the fix when nothing answers", async () => {
+    const port = await freePort();
+    const kc = testCa().kubeconfig.replace("https://127.0.0.1:6443", `https://127.0.0.1:${port}`);
+    await expect(requireReachableCluster(kc, ".sim/kubeconfig")).rejects.toThrow(
+      new RegExp(
+        `^the cluster at https://127.0.0.1:${port} \\(kubeconfig .sim/kubeconfig\\) is unreachable: connect ECONNREFUSED .*npm run sim:up`,
+      ),
+    );
+  });
+
   it("finds the current context's server and credentials", () => {
     const e = clusterEndpoint(testCa().kubeconfig);
     expect(e.server).toBe("https://127.0.0.1:6443");
