@@ -14,4 +14,6 @@ else
   # The program refuses `up` with host access on and no key, naming the setting.
   echo "SSH_PRIVATE_KEY is empty: a stack with host access enabled will refuse to run" >&2
 fi
-pulumi up --stack "$STACK" --policy-pack policy --yes --non-interactive --diff
+# Through scripts/pulumi.sh: a cancelled job ends pulumi's plugins too, and
+# the stack's lock is then removed with `npm run unlock -- <dc>` (README "Day two").
+bash scripts/pulumi.sh up --stack "$STACK" --policy-pack policy --yes --non-interactive --diff

@@ -58,5 +58,5 @@ export function findLocks(backendUrl: string, project: string, stack: string): L
 
 export function describeLock(stack: string, l: LockInfo): string {
   const who = `${l.username ?? "someone"}@${l.hostname ?? "unknown host"}${l.pid ? ` (pid ${l.pid})` : ""}`;
-  return `${stack} is being released by ${who}${l.timestamp ? ` since ${l.timestamp}` : ""}; nothing was changed — wait for that release to finish (if that process is gone, \`pulumi cancel -s ${stack}\` removes its lock ${l.file})`;
+  return `${stack} is being released by ${who}${l.timestamp ? ` since ${l.timestamp}` : ""}; nothing was changed — wait for that release to finish (if that process is gone, \`npm run unlock -- ${stack} --project private-cloud-release\` removes its lock ${l.file}; not \`pulumi cancel\`, which also removes the lock of an update still running)`;
 }

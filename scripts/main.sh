@@ -45,7 +45,8 @@ export PULUMI_BACKEND_URL="file://$repo/.sim/state"
 mkdir -p "$repo/.sim/state"
 pulumi stack select sim 2> /dev/null || pulumi stack init sim --secrets-provider passphrase
 t0=$SECONDS
-pulumi up --stack sim --yes --policy-pack policy --skip-preview=false
+# Through scripts/pulumi.sh: a Ctrl-C or kill of `npm start` ends the plugins too.
+bash scripts/pulumi.sh up --stack sim --yes --policy-pack policy --skip-preview=false
 echo "pulumi up took $((SECONDS - t0))s"
 
 step "stack outputs"

@@ -6,7 +6,13 @@
 #   bash scripts/sim.sh up       start (or report the running one); idempotent
 #   bash scripts/sim.sh up --nodes 1000   the 1,000-node datacenter (stack sim-1k)
 #   bash scripts/sim.sh down     stop everything and remove all its files
-#   bash scripts/sim.sh status   what is running
+#   bash scripts/sim.sh status   each component's health, asked of its API
+#                                (exit 1 when one is down)
+#
+# `up` is also the recovery path: run after a component died or was killed
+# (an API server restart), it starts what is not running and waits until each
+# component answers its health endpoint again. Logs are appended, so a
+# restart keeps the previous run's log (each start is marked in it).
 #
 # Everything lives under $PRIVATE_CLOUD_SIM_DIR (default: <repo>/.sim); the
 # admin kubeconfig is $PRIVATE_CLOUD_SIM_DIR/kubeconfig.
@@ -57,9 +63,22 @@ die() {
   exit 1
 }
 
+# The pid of a running component: alive and not a zombie (scripts/lib/proc.sh),
+# and still the component's own program (a recycled pid may belong to another).
 pid_of() {
-  local f="$sim/run/$1.pid"
-  [ -f "$f" ] && alive "$(cat "$f")" && cat "$f"
+  local f="$sim/run/$1.pid" pid exe
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  alive "$pid" || return 1
+  exe=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null) || return 1
+  case "$exe" in *"$(component_binary "$1")"*) echo "$pid" ;; *) return 1 ;; esac
+}
+
+component_binary() {
+  case "$1" in
+    registry) echo docker-registry ;;
+    *) echo "$1" ;;
+  esac
 }
 
 need_tools() {
@@ -128,7 +147,9 @@ start() { # name args...
     log "$name already running (pid $(pid_of "$name"))"
     return 0
   fi
-  nohup "$@" > "$sim/logs/$name.log" 2>&1 &
+  # Appended, with a marker: the log of the run that died is what explains it.
+  printf '\n===== [sim] %s starting %s =====\n' "$(date -u +%FT%TZ)" "$name" >> "$sim/logs/$name.log"
+  nohup "$@" >> "$sim/logs/$name.log" 2>&1 &
   echo $! > "$sim/run/$name.pid"
   log "started $name (pid $!, log $sim/logs/$name.log)"
 }
@@ -163,7 +184,7 @@ http:
   addr: 127.0.0.1:$registry_port
 CONFIG
   start registry docker-registry serve "$sim/registry/config.yml"
-  wait_for registry 30 curl -fsS "http://127.0.0.1:$registry_port/v2/"
+  wait_for registry 30 health_of registry
 }
 
 # One list instead of `kubectl wait --all`, which checks node by node and, at
@@ -213,7 +234,7 @@ up() {
     --listen-client-urls "http://127.0.0.1:$etcd_client_port" --advertise-client-urls "http://127.0.0.1:$etcd_client_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
     --initial-cluster "sim=http://127.0.0.1:$etcd_peer_port" --listen-metrics-urls "http://127.0.0.1:$etcd_metrics_port"
-  wait_for etcd 60 curl -fsS "http://127.0.0.1:$etcd_client_port/health"
+  wait_for etcd 60 health_of etcd
 
   start kube-apiserver kube-apiserver --bind-address=127.0.0.1 --secure-port="$api_port" --advertise-address=127.0.0.1 \
     --etcd-servers="http://127.0.0.1:$etcd_client_port" --service-cluster-ip-range="$service_cidr" \
@@ -221,7 +242,7 @@ up() {
     --service-account-key-file="$sim/pki/sa.pub" --service-account-signing-key-file="$sim/pki/sa.key" \
     --service-account-issuer="https://127.0.0.1:$api_port" --authorization-mode=Node,RBAC --allow-privileged=true \
     --enable-admission-plugins=NodeRestriction --profiling=false ${apiserver_flags[@]+"${apiserver_flags[@]}"}
-  wait_for kube-apiserver 120 kubectl --kubeconfig "$sim/kubeconfig" get --raw /readyz
+  wait_for kube-apiserver 120 health_of kube-apiserver
 
   start kube-controller-manager kube-controller-manager --kubeconfig="$sim/controller-manager.kubeconfig" \
     --authentication-kubeconfig="$sim/controller-manager.kubeconfig" --authorization-kubeconfig="$sim/controller-manager.kubeconfig" \
@@ -237,8 +258,9 @@ up() {
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --manage-nodes-with-label-selector= \
     --manage-single-node= --cidr=10.208.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds="$lease_seconds" \
     --server-address="127.0.0.1:$kwok_port"
-  wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$cm_port/healthz"
-  wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$scheduler_port/healthz"
+  wait_for kube-controller-manager 60 health_of kube-controller-manager
+  wait_for kube-scheduler 60 health_of kube-scheduler
+  wait_for kwok 60 health_of kwok
 
   log "registering the nodes of $(basename "$stack_file")'s inventory and the local volumes"
   (cd "$repo" && npx ts-node --transpile-only scripts/sim-nodes.ts "$stack_file") |
@@ -251,10 +273,36 @@ up() {
   status
 }
 
+# Health as each component's own API reports it, not a pid: a process can be
+# alive and refuse every connection (starting, wedged, or its port taken).
+health_of() { # component -> "ok" | a reason; exit 0 only when healthy
+  local c=$1 out
+  case "$c" in
+    registry) out=$(curl -fsS -m 5 "http://127.0.0.1:$registry_port/v2/" 2>&1 > /dev/null) ;;
+    etcd) out=$(curl -fsS -m 5 "http://127.0.0.1:$etcd_client_port/health" 2>&1 > /dev/null) ;;
+    kube-apiserver) out=$(kubectl --kubeconfig "$sim/kubeconfig" --request-timeout=5s get --raw /readyz 2>&1 > /dev/null) ;;
+    kube-controller-manager) out=$(curl -fsSk -m 5 "https://127.0.0.1:$cm_port/healthz" 2>&1 > /dev/null) ;;
+    kube-scheduler) out=$(curl -fsSk -m 5 "https://127.0.0.1:$scheduler_port/healthz" 2>&1 > /dev/null) ;;
+    kwok) out=$(curl -fsS -m 5 "http://127.0.0.1:$kwok_port/healthz" 2>&1 > /dev/null) ;;
+  esac
+  local rc=$?
+  if [ $rc -eq 0 ]; then echo ok; else echo "${out:-unhealthy}" | tail -n 1; fi
+  return $rc
+}
+
 status() {
-  local c
+  local c pid h bad=0
   for c in "${components[@]}"; do
-    if pid_of "$c" > /dev/null; then printf '  %-24s running (pid %s)\n' "$c" "$(pid_of "$c")"; else printf '  %-24s stopped\n' "$c"; fi
+    if [ "$c" = registry ] && ! command -v docker-registry > /dev/null; then continue; fi
+    if ! pid=$(pid_of "$c"); then
+      printf '  %-24s down (not running)\n' "$c"
+      bad=1
+    elif h=$(health_of "$c"); then
+      printf '  %-24s healthy (pid %s)\n' "$c" "$pid"
+    else
+      printf '  %-24s unhealthy (pid %s): %s\n' "$c" "$pid" "$h"
+      bad=1
+    fi
   done
   if pid_of kube-apiserver > /dev/null; then
     printf '  %-24s https://127.0.0.1:%s (kubeconfig %s)\n' "API" "$api_port" "$sim/kubeconfig"
@@ -262,6 +310,7 @@ status() {
   if pid_of registry > /dev/null; then
     printf '  %-24s 127.0.0.1:%s (npm run images -- --push)\n' "registry" "$registry_port"
   fi
+  return $bad
 }
 
 down() {

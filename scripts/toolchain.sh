@@ -518,6 +518,9 @@ verify_smoke() {
     cd "$tmp"
     export PULUMI_HOME="$tmp/pulumi-home"
     export PULUMI_CONFIG_PASSPHRASE=smoke-test-only
+    # Again for this PULUMI_HOME: env.sh registers the plugins in its cache.
+    # shellcheck source=scripts/env.sh
+    source "$REPO_ROOT/scripts/env.sh"
     mkdir -p state proj
     cd proj
     cat >Pulumi.yaml <<'EOF'

@@ -7,6 +7,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { DatacenterModel } from "./model";
+import { platformOwnership } from "./ownership";
+import { requireReachableCluster, type ClaimSize } from "./cluster";
 import { MasterHA } from "../components/master-ha";
 import { MinionPool } from "../components/minion-pool";
 import { CalicoBGP, calicoMonitoring } from "../components/calico-bgp";
@@ -14,6 +16,12 @@ import { FullnatLVS } from "../components/fullnat-lvs";
 import { lvsMonitoring } from "../components/fullnat-lvs/monitoring";
 import { IngressTier, ingressMonitoring } from "../components/ingress-tier";
 import { LoggingStack } from "../components/logging-stack";
+import {
+  esNames,
+  LOGGING_NAMESPACE,
+  MASTER_STORAGE_GIB,
+  replicasOf,
+} from "../components/logging-stack/elasticsearch";
 import { MonitoringStack, type MonitoringContributions } from "../components/monitoring-stack";
 
 export interface DatacenterOptions {
@@ -26,6 +34,12 @@ export interface DatacenterOptions {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Directory relative paths in config are resolved against. Default: the working directory. */
   readonly projectDir?: string;
+  /**
+   * Ask the API server's `/readyz` before planning anything when the
+   * kubeconfig is a file (host access off), and fail clearly when it does
+   * not answer (stacks/cluster.ts). Default: true.
+   */
+  readonly checkCluster?: boolean;
 }
 
 export interface Datacenter {
@@ -57,7 +71,39 @@ function kubeconfigFor(model: DatacenterModel, options: DatacenterOptions): pulu
       `private-cloud:hostAccess.kubeconfigPath: ${JSON.stringify(file)} does not exist (expected the kubeconfig of the running cluster; for the simulated datacenter run \`npm run sim:up\` first)`,
     );
   }
-  return pulumi.secret(fs.readFileSync(full, "utf8"));
+  const text = fs.readFileSync(full, "utf8");
+  if (options.checkCluster === false) return pulumi.secret(text);
+  // The provider waits for this: nothing is planned against a cluster that is not there.
+  return pulumi.secret(
+    pulumi.output(
+      requireReachableCluster(text, file, claimSizes(model)).then(
+        () => text,
+        (e: Error) => {
+          throw new pulumi.RunError(e.message);
+        },
+      ),
+    ),
+  );
+}
+
+/**
+ * The Elasticsearch claims, checked against the running cluster before
+ * anything is planned (stacks/cluster.ts): a resize of
+ * `logging.dataStorageGiB` (it replaced the fixed-name es-data StatefulSet),
+ * and claims that cannot bind (a Released volume of a deleted claim, too
+ * few Available volumes of the class).
+ */
+export function claimSizes(model: DatacenterModel): ClaimSize[] {
+  const log = model.config.logging;
+  return (["master", "data"] as const).map((r) => ({
+    namespace: LOGGING_NAMESPACE,
+    statefulSet: esNames.role(r),
+    claim: "data",
+    storageGiB: r === "data" ? log.dataStorageGiB : MASTER_STORAGE_GIB,
+    configPath: r === "data" ? "private-cloud:logging.dataStorageGiB" : "the Elasticsearch master size",
+    replicas: replicasOf(model, r),
+    storageClass: log.storageClass,
+  }));
 }
 
 export function deployDatacenter(model: DatacenterModel, options: DatacenterOptions = {}): Datacenter {
@@ -74,11 +120,21 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
   }
   // Server-side apply: field ownership is explicit, and objects other
   // controllers also write (node labels, HPA-managed replicas) do not flap.
+  // ConfigMaps and Secrets with a fixed name are updated in place (one
+  // PATCH) instead of replaced delete-first: an interrupted update can no
+  // longer leave a workload's config deleted (issue 14). Those whose change
+  // must roll their workload are named by their content instead
+  // (components/common/digest.ts contentName), so they are still replaced,
+  // create-before-delete.
   const provider = new k8s.Provider(`${dc}-k8s`, {
     kubeconfig: masters.kubeconfig,
     enableServerSideApply: true,
+    enableConfigMapMutable: true,
+    enableSecretMutable: true,
   });
-  const opts = { providers: { kubernetes: provider } };
+  // The platform owns the fields it sets: a kubectl edit is drift that
+  // `pulumi up --refresh` takes back (stacks/ownership.ts).
+  const opts = { providers: { kubernetes: provider }, transformations: [platformOwnership] };
 
   const minions = new MinionPool(
     `${dc}-minions`,

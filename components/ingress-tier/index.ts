@@ -33,6 +33,7 @@ import {
   rackGatewaysConfigMap,
   tierNames,
   tlsSecret,
+  withContentNames,
   tierNamespaceRules,
   upstreamService,
   vipService,
@@ -95,8 +96,8 @@ export class IngressTier extends pulumi.ComponentResource {
         `IngressTier ${name}: business ${JSON.stringify(biz.name)} has no VIP in datacenter ${model.name}`,
       );
 
-    const n: TierNames = tierNames(biz.name);
     const t = nginxTuning(model, biz);
+    const n: TierNames = withContentNames(tierNames(biz.name), t, biz);
     this.namespace = n.namespace;
     this.appNamespace = n.appNamespace;
     this.ingressClassName = n.ingressClass;

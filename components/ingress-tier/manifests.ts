@@ -28,6 +28,7 @@ import {
 } from "../common/probes";
 import { networkHealthSidecar, RACK_GATEWAYS_CONFIGMAP, rackGatewayData } from "../common/network-health";
 import { withFilebeat, type LogShipping, type PlainPodSpec } from "../common/filebeat";
+import { contentName } from "../common/digest";
 import { lvsServiceMetadata } from "../fullnat-lvs/contract";
 import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contract";
 import { containerPortFor, HTTP_VIP_PORT, HTTPS_VIP_PORT, ingressPorts } from "./ports";
@@ -86,6 +87,22 @@ export function tierNames(business: string): TierNames {
     logWriterSecret: "log-writer",
     filebeatConfig: "filebeat",
     tlsSecret: `${business}-tls`,
+  };
+}
+
+/**
+ * The tier's names with the controller's ConfigMaps (its settings and the
+ * L4 port maps) named by their content (components/common/digest.ts
+ * `contentName`): a change creates the new map, rolls the controller onto
+ * it, then deletes the old one; an interrupt leaves a working pair.
+ */
+export function withContentNames(n: TierNames, t: NginxTuning, biz: Business): TierNames {
+  const [tcp, udp] = l4ServiceData(n, biz);
+  return {
+    ...n,
+    configMap: contentName(n.configMap, controllerConfigData(t)),
+    tcpServices: contentName(n.tcpServices, tcp),
+    udpServices: contentName(n.udpServices, udp),
   };
 }
 
@@ -149,13 +166,18 @@ export function controllerConfigMap(n: TierNames, t: NginxTuning): k8s.types.inp
 
 /** ingress-nginx's L4 maps: `"<port>": "<namespace>/<service>:<port>"`. */
 export function l4ServiceConfigMaps(n: TierNames, biz: Business): k8s.types.input.core.v1.ConfigMap[] {
+  const [tcp, udp] = l4ServiceData(n, biz);
+  return [
+    { metadata: meta(n.tcpServices, n.namespace, n.business), data: tcp },
+    { metadata: meta(n.udpServices, n.namespace, n.business), data: udp },
+  ];
+}
+
+function l4ServiceData(n: TierNames, biz: Business): [Record<string, string>, Record<string, string>] {
   const { tcp, udp } = l4Ports(biz);
   const data = (ports: number[]) =>
     Object.fromEntries(ports.map((p) => [String(p), `${n.appNamespace}/${n.upstreamService}:${p}`]));
-  return [
-    { metadata: meta(n.tcpServices, n.namespace, n.business), data: data(tcp) },
-    { metadata: meta(n.udpServices, n.namespace, n.business), data: data(udp) },
-  ];
+  return [data(tcp), data(udp)];
 }
 
 /** The rack → gateway map the network-health sidecar reads, in the tier's namespace. */

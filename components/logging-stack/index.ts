@@ -110,7 +110,15 @@ export class LoggingStack extends pulumi.ComponentResource {
       dashboards: this.dashboards.map((dashboard) => ({ folder: "platform", dashboard })),
     };
 
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, loggingNamespace(), { parent: this });
+    // Retained by `pulumi destroy` with the claims in it: deleting the
+    // namespace deleted every claim, the next `up` bound fresh volumes and
+    // the retained ones stayed Released (issue 14). Kept, the next `up`
+    // adopts the namespace (server-side apply upserts) and the StatefulSets'
+    // claims, still bound to their volumes, are mounted again by name.
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, loggingNamespace(), {
+      parent: this,
+      retainOnDelete: true,
+    });
     const inNs = { parent: this, dependsOn: [ns] };
 
     // --- Credentials ---------------------------------------------------------------

@@ -95,7 +95,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const ns = new k8s.core.v1.Namespace(
       rn.namespace,
       namespaceSpec(nsName, "restricted", "monitoring"),
-      parent,
+      // Kept by `pulumi destroy` with the Prometheus and Alertmanager claims
+      // in it, so the next `up` mounts the same volumes (see LoggingStack).
+      { ...parent, retainOnDelete: true },
     );
     const nodeNs = new k8s.core.v1.Namespace(
       rn.nodeExporterNamespace,

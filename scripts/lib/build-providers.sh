@@ -245,6 +245,9 @@ providers_smoke_test() {
       }
     done
     export PULUMI_HOME="$tmp/pulumi-home"
+    # Again for this PULUMI_HOME: env.sh registers the plugins in its cache.
+    # shellcheck source=scripts/env.sh
+    source "$_BP_REPO/scripts/env.sh"
     export PULUMI_BACKEND_URL="file://$tmp/state"
     export PULUMI_CONFIG_PASSPHRASE=x
     unset PULUMI_CONFIG_PASSPHRASE_FILE

@@ -16,7 +16,9 @@ import { describeWithTool, runTool } from "../helpers/tools";
 
 const repo = path.join(__dirname, "..", "..");
 const gh = path.join(repo, "ci-templates", "github");
-const workflows = ["pulumi-preview.yml", "pulumi-up.yml"].map((f) => path.join(gh, "workflows", f));
+const workflows = ["pulumi-preview.yml", "pulumi-up.yml", "pulumi-drift.yml"].map((f) =>
+  path.join(gh, "workflows", f),
+);
 const gitlabFile = path.join(repo, "ci-templates", "gitlab", "private-cloud.gitlab-ci.yml");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- workflow YAML
 const load = (f: string): any => parse(fs.readFileSync(f, "utf8"));

@@ -52,7 +52,7 @@ describe("a held stack", () => {
     const locks = findLocks(`file://${state}`, "private-cloud-release", "shop.sim");
     expect(locks).toHaveLength(1);
     expect(describeLock("shop.sim", locks[0])).toBe(
-      `shop.sim is being released by ana@build-7 (pid 4242) since 2026-12-01T02:30:00Z; nothing was changed — wait for that release to finish (if that process is gone, \`pulumi cancel -s shop.sim\` removes its lock ${path.join(d, "0a1b.json")})`,
+      `shop.sim is being released by ana@build-7 (pid 4242) since 2026-12-01T02:30:00Z; nothing was changed — wait for that release to finish (if that process is gone, \`npm run unlock -- shop.sim --project private-cloud-release\` removes its lock ${path.join(d, "0a1b.json")}; not \`pulumi cancel\`, which also removes the lock of an update still running)`,
     );
     expect(findLocks(`file://${state}`, "private-cloud-release", "bank.sim")).toEqual([]);
   });
