@@ -19,6 +19,8 @@ import type { DatacenterModel } from "../../stacks/model";
 import type { RuleGroup } from "../common/alerts";
 import type { Dashboard } from "../monitoring-stack/dashboards";
 import type { ScrapeConfig } from "../monitoring-stack/prometheus-config";
+import { loggingNetwork } from "./network";
+import { networkPolicyResources } from "../common/network-policy-resources";
 import { parseTransportPki, transportCertScript } from "./certs";
 import {
   clientUrl,
@@ -103,6 +105,7 @@ export class LoggingStack extends pulumi.ComponentResource {
 
     const ns = new k8s.core.v1.Namespace(`${name}-ns`, loggingNamespace(), { parent: this });
     const inNs = { parent: this, dependsOn: [ns] };
+    networkPolicyResources(name, loggingNetwork(model).policies, inNs);
 
     // --- Credentials ---------------------------------------------------------------
     // Alphanumeric: they travel through JSON bodies and shell in the setup Job.

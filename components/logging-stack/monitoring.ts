@@ -41,10 +41,10 @@ export const loggingThresholds = {
   esHeapRatio: 0.9,
 } as const;
 
-const JSON_EXPORTER_PORT = 7979;
+export const JSON_EXPORTER_PORT = 7979;
 /** Exporters start in a second, but liveness still waits out the platform's default warm-up. */
 const exporterStartup = startupTiming(probeFloors.minWarmupSeconds);
-const ES_EXPORTER_PORT = 9114;
+export const ES_EXPORTER_PORT = 9114;
 
 /** Elasticsearch health, from elasticsearch-exporter (scraped by the infra instance). */
 export function elasticsearchRules(model: DatacenterModel): RuleGroup {
