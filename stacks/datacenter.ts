@@ -156,7 +156,10 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
  * builds its own part; the components create the same policies as resources.
  * `extra` adds what the platform stack does not hold (a release's BusinessApp).
  */
-export function datacenterNetwork(model: DatacenterModel, ...extra: NetworkContribution[]): NetworkContribution {
+export function datacenterNetwork(
+  model: DatacenterModel,
+  ...extra: NetworkContribution[]
+): NetworkContribution {
   const dns: NetworkContribution = {
     policies: [],
     endpoints: [
@@ -179,5 +182,8 @@ export function datacenterNetwork(model: DatacenterModel, ...extra: NetworkContr
     dns,
     ...extra,
   );
-  return { policies: merged.policies, endpoints: withPodAddresses(model.config.network.podCidr, merged.endpoints) };
+  return {
+    policies: merged.policies,
+    endpoints: withPodAddresses(model.config.network.podCidr, merged.endpoints),
+  };
 }

@@ -11,7 +11,11 @@ import { prometheusPeer } from "../monitoring-stack/contract";
 import { appManifests, podSelector } from "./manifests";
 import type { ReleaseContext } from "./platform";
 
-export function businessAppNetwork(spec: AppSpec, template: Template, ctx: ReleaseContext): NetworkContribution {
+export function businessAppNetwork(
+  spec: AppSpec,
+  template: Template,
+  ctx: ReleaseContext,
+): NetworkContribution {
   const m = appManifests(spec, template, ctx);
   const selector = podSelector(spec, template);
   return {

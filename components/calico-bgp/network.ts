@@ -5,7 +5,7 @@
  * ordinary pod and admits only Prometheus on its metrics port.
  */
 import type { DatacenterModel } from "../../stacks/model";
-import { allowIngress, defaultDeny, type NetworkContribution } from "../common/network-policy";
+import { allowIngress, defaultDeny, sampleNode, type NetworkContribution } from "../common/network-policy";
 import { prometheusPeer } from "../monitoring-stack/contract";
 import { calicoPorts } from "./dataplane";
 import { BIRD_METRICS_PORT } from "./monitoring";
@@ -36,7 +36,7 @@ export function calicoNetwork(model: DatacenterModel): NetworkContribution {
         namespace: CALICO_NAMESPACE,
         hostNetwork: true,
         labels: { "app.kubernetes.io/name": CALICO_NODE },
-        ip: model.minions[0].ip,
+        ip: sampleNode(model),
         ports: [{ port: calicoPorts.felixMetrics }, { port: BIRD_METRICS_PORT.containerPort }],
       },
     ],

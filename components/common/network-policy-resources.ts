@@ -13,6 +13,11 @@ export function networkPolicyResources(
   opts: pulumi.CustomResourceOptions,
 ): k8s.networking.v1.NetworkPolicy[] {
   return policies.map(
-    (p) => new k8s.networking.v1.NetworkPolicy(`${component}-netpol-${p.metadata.namespace}-${p.metadata.name}`, p, opts),
+    (p) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${component}-netpol-${p.metadata.namespace}-${p.metadata.name}`,
+        p,
+        opts,
+      ),
   );
 }

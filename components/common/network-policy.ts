@@ -159,7 +159,10 @@ function policy(
 }
 
 /** Every pod of `namespace` accepts nothing (and, with `egress`, sends nothing) that another policy does not allow. */
-export function defaultDeny(namespace: string, directions: readonly PolicyType[] = ["Ingress"]): NetworkPolicy {
+export function defaultDeny(
+  namespace: string,
+  directions: readonly PolicyType[] = ["Ingress"],
+): NetworkPolicy {
   const name = directions.includes("Egress") ? "default-deny" : "default-deny-ingress";
   return policy(name, namespace, undefined, { policyTypes: [...directions] });
 }
@@ -178,7 +181,8 @@ export interface FlowArgs {
 
 /** `pods` accept connections from `peers` on `ports`. */
 export function allowIngress(a: FlowArgs): NetworkPolicy {
-  if (a.peers.length === 0) throw new Error(`NetworkPolicy ${a.namespace}/${a.name}: no peers (expected who may connect)`);
+  if (a.peers.length === 0)
+    throw new Error(`NetworkPolicy ${a.namespace}/${a.name}: no peers (expected who may connect)`);
   return policy(a.name, a.namespace, a.pods, {
     policyTypes: ["Ingress"],
     ingress: [{ from: [...a.peers], ...(a.ports.length ? { ports: rulePorts(a.ports) } : {}) }],
@@ -187,7 +191,8 @@ export function allowIngress(a: FlowArgs): NetworkPolicy {
 
 /** `pods` may connect to `peers` on `ports`. */
 export function allowEgress(a: FlowArgs): NetworkPolicy {
-  if (a.peers.length === 0) throw new Error(`NetworkPolicy ${a.namespace}/${a.name}: no peers (expected where traffic may go)`);
+  if (a.peers.length === 0)
+    throw new Error(`NetworkPolicy ${a.namespace}/${a.name}: no peers (expected where traffic may go)`);
   return policy(a.name, a.namespace, a.pods, {
     policyTypes: ["Egress"],
     egress: [{ to: [...a.peers], ...(a.ports.length ? { ports: rulePorts(a.ports) } : {}) }],
@@ -201,12 +206,14 @@ export function mergeContributions(...parts: readonly NetworkContribution[]): Ne
   const seen = new Set<string>();
   for (const p of policies) {
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
-    if (seen.has(key)) throw new Error(`NetworkPolicy ${key} is built twice (expected one name per namespace)`);
+    if (seen.has(key))
+      throw new Error(`NetworkPolicy ${key} is built twice (expected one name per namespace)`);
     seen.add(key);
   }
   const names = new Set<string>();
   for (const e of endpoints) {
-    if (names.has(e.name)) throw new Error(`network endpoint ${e.name} is declared twice (expected unique names)`);
+    if (names.has(e.name))
+      throw new Error(`network endpoint ${e.name} is declared twice (expected unique names)`);
     names.add(e.name);
   }
   return { policies, endpoints };
@@ -232,7 +239,8 @@ function peerMatches(peer: PolicyPeer, policyNs: string, e: Endpoint): boolean {
   if (peer.ipBlock) {
     // Matched by address, pods included: Calico and cyclonus both do so.
     const ip = e.ip;
-    if (ip === undefined) throw new Error(`network endpoint ${e.name} has no address (expected withPodAddresses first)`);
+    if (ip === undefined)
+      throw new Error(`network endpoint ${e.name} has no address (expected withPodAddresses first)`);
     return inCidr(ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((x) => inCidr(ip, x));
   }
   if (!isPod(e)) return false;
@@ -244,7 +252,9 @@ function peerMatches(peer: PolicyPeer, policyNs: string, e: Endpoint): boolean {
 }
 
 const portMatches = (ports: readonly RulePort[] | undefined, p: PolicyPort) =>
-  !ports || ports.length === 0 || ports.some((r) => r.port === p.port && r.protocol === (p.protocol ?? "TCP"));
+  !ports ||
+  ports.length === 0 ||
+  ports.some((r) => r.port === p.port && r.protocol === (p.protocol ?? "TCP"));
 
 /** Whether `target`'s policies of `direction` let traffic with `other` on `port` through. */
 function directionAllows(
@@ -271,7 +281,9 @@ function directionAllows(
     return rules.some(
       (r) =>
         portMatches(r.ports, port) &&
-        (!r.peers || r.peers.length === 0 || r.peers.some((peer) => peerMatches(peer, p.metadata.namespace, other))),
+        (!r.peers ||
+          r.peers.length === 0 ||
+          r.peers.some((peer) => peerMatches(peer, p.metadata.namespace, other))),
     );
   });
 }
@@ -284,7 +296,8 @@ export function isAllowed(
   port: PolicyPort,
 ): boolean {
   return (
-    directionAllows(policies, "Egress", from, to, port) && directionAllows(policies, "Ingress", to, from, port)
+    directionAllows(policies, "Egress", from, to, port) &&
+    directionAllows(policies, "Ingress", to, from, port)
   );
 }
 
@@ -344,4 +357,11 @@ export const CLUSTER_DNS = {
 
 export function clusterDnsPeer(): PolicyPeer {
   return podsIn(CLUSTER_DNS.namespace, CLUSTER_DNS.labels);
+}
+
+/** The host a node-wide (host-network) pod is shown on in the matrix: the first web minion (not a director or master, whose addresses mean something else). */
+export function sampleNode(model: {
+  readonly minions: readonly { readonly ip: string; readonly function: string }[];
+}): string {
+  return (model.minions.find((h) => h.function === "web") ?? model.minions[0]).ip;
 }

@@ -106,7 +106,10 @@ export class IngressTier extends pulumi.ComponentResource {
     const appNs = new k8s.core.v1.Namespace(`${name}-ns-app`, nsSpecs.app, child);
     const inTier = { parent: this, dependsOn: [tierNs] };
     const inApp = { parent: this, dependsOn: [appNs] };
-    networkPolicyResources(name, ingressNetwork(model, biz).policies, { parent: this, dependsOn: [tierNs, appNs] });
+    networkPolicyResources(name, ingressNetwork(model, biz).policies, {
+      parent: this,
+      dependsOn: [tierNs, appNs],
+    });
 
     const cls = new k8s.networking.v1.IngressClass(`${name}-class`, ingressClass(n), child);
 

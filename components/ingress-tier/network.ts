@@ -153,7 +153,12 @@ export function ingressNetwork(model: DatacenterModel, biz: Business): NetworkCo
       peers: [podsIn(tier, nginx)],
       ports: upstreamPorts(biz),
     }),
-    allowEgress({ name: "allow-outside-datacenter", namespace: app, peers: [outsideDatacenter(model)], ports: [] }),
+    allowEgress({
+      name: "allow-outside-datacenter",
+      namespace: app,
+      peers: [outsideDatacenter(model)],
+      ports: [],
+    }),
   ];
   const endpoints: Endpoint[] = [
     {

@@ -18,7 +18,14 @@ import {
   type PolicyPeer,
 } from "../common/network-policy";
 import { prometheusPeer } from "../monitoring-stack/contract";
-import { ES_HTTP_PORT, ES_ROLES, ES_TRANSPORT_PORT, LOGGING_NAMESPACE, esNames, roleSelector } from "./elasticsearch";
+import {
+  ES_HTTP_PORT,
+  ES_ROLES,
+  ES_TRANSPORT_PORT,
+  LOGGING_NAMESPACE,
+  esNames,
+  roleSelector,
+} from "./elasticsearch";
 import { ES_EXPORTER_PORT, JSON_EXPORTER_PORT } from "./monitoring";
 
 const esPods = { "app.kubernetes.io/name": "elasticsearch" } as const;

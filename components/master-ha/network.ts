@@ -13,7 +13,11 @@ export function controlPlaneNetwork(model: DatacenterModel): NetworkContribution
   const m = model.masters[0];
   const endpoints: Endpoint[] = [
     { name: `master/${m.hostname}/kube-apiserver`, ip: m.ip, ports: [{ port: model.config.apiServer.port }] },
-    { name: `master/${m.hostname}/etcd`, ip: m.ip, ports: [{ port: ports.etcdClient }, { port: ports.etcdMetrics }] },
+    {
+      name: `master/${m.hostname}/etcd`,
+      ip: m.ip,
+      ports: [{ port: ports.etcdClient }, { port: ports.etcdMetrics }],
+    },
   ];
   return { policies: [], endpoints };
 }

@@ -16,6 +16,7 @@ import {
   allowIngress,
   defaultDeny,
   podsIn,
+  sampleNode,
   type Endpoint,
   type NetworkContribution,
 } from "../common/network-policy";
@@ -96,7 +97,7 @@ export function monitoringNetwork(
       namespace: namespaces.nodeExporter,
       hostNetwork: true,
       labels: selectorLabels(on.nodeExporter),
-      ip: model.minions[0].ip,
+      ip: sampleNode(model),
       ports: [{ port: webPorts.nodeExporter }],
     },
   ];
