@@ -69,6 +69,10 @@ ACTIONLINT_VERSION=v1.7.12
 # state backend of the simulated datacenter (as the company's Ceph or MinIO
 # serves it in a real one).
 VERSITYGW_VERSION=v1.8.0
+# cyclonus: an independent NetworkPolicy analyzer; the tests feed it the
+# platform's policies and compare its verdicts with our reachability matrix
+# (tests/tools/cyclonus.test.ts). v0.5.6 is the newest release served.
+CYCLONUS_VERSION=v0.5.6
 # npm packages used by the smoke test.
 NPM_PULUMI_VERSION=3.270.0
 NPM_KUBERNETES_VERSION=4.34.2
@@ -87,7 +91,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl actionlint versitygw"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl actionlint versitygw cyclonus"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -469,6 +473,13 @@ piece_versitygw() {
     build_wrapper "$dir" "-s -w -X main.Version=$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
 }
 
+piece_cyclonus() {
+  local dir="$REPO_ROOT/toolchain/cyclonus"
+  check_wrapper_pin "$dir" github.com/mattfenwick/cyclonus "$CYCLONUS_VERSION"
+  ensure_piece cyclonus "$(wrapper_key "$CYCLONUS_VERSION" "$dir")" "cyclonus" \
+    build_wrapper "$dir" "-s -w" github.com/mattfenwick/cyclonus/cmd/cyclonus
+}
+
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------
@@ -651,6 +662,7 @@ main() {
   if want etcdctl; then tc_step "etcdctl $ETCD_VERSION (installer image)" piece_etcdctl; fi
   if want actionlint; then tc_step "actionlint $ACTIONLINT_VERSION" piece_actionlint; fi
   if want versitygw; then tc_step "versitygw $VERSITYGW_VERSION" piece_versitygw; fi
+  if want cyclonus; then tc_step "cyclonus $CYCLONUS_VERSION" piece_cyclonus; fi
 
   if [[ "$PIECES" == "$ALL_PIECES" ]]; then
     tc_step "verify: versions" verify_versions
