@@ -11,7 +11,6 @@ import type { AppSpec, Template } from "../../release/catalog/schema";
 import { LOG_WRITER_SECRET_KEYS } from "../common/filebeat";
 import { appManifests, sizingOf } from "./manifests";
 import type { ReleaseContext } from "./platform";
-import { businessAppNetwork } from "./network";
 
 export {
   appManifests,
@@ -84,9 +83,11 @@ export class BusinessApp extends pulumi.ComponentResource {
       dependsOn: [this.deployment],
     });
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, m.pdb, child);
-    for (const p of businessAppNetwork(args.spec, args.template, args.context).policies) {
-      new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.metadata.name}`, p, child);
-    }
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol-${m.metricsPolicy.metadata.name}`,
+      m.metricsPolicy,
+      child,
+    );
 
     this.registerOutputs({
       namespace: this.namespace,
