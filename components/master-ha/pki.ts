@@ -23,6 +23,7 @@ export interface CertSpec {
   readonly ca: CaName;
   /** `/O=…/CN=…`: Kubernetes reads the user from CN and groups from O. */
   readonly subject: string;
+  /** Extended key usage: `peer` is both serverAuth and clientAuth. */
   readonly usage: "server" | "client" | "peer";
   /** Subject alternative names (`IP:…`, `DNS:…`) of serving certificates. */
   readonly sans?: readonly string[];
@@ -73,7 +74,9 @@ export function pkiPlan(
       usage: "client",
     },
     { name: "front-proxy-client", ca: "front-proxy-ca", subject: "/CN=front-proxy-client", usage: "client" },
-    { name: "etcd/server", ca: "etcd/ca", subject: `/CN=${host.hostname}`, usage: "server", sans: etcdNames },
+    // serverAuth and clientAuth: etcd's own gRPC gateway dials the client port with the server
+    // certificate, and refuses it otherwise ("certificate specifies an incompatible key usage").
+    { name: "etcd/server", ca: "etcd/ca", subject: `/CN=${host.hostname}`, usage: "peer", sans: etcdNames },
     { name: "etcd/peer", ca: "etcd/ca", subject: `/CN=${host.hostname}`, usage: "peer", sans: etcdNames },
     {
       name: "etcd/healthcheck-client",
