@@ -6,6 +6,7 @@
  * every file a flag names exists once the sim's files are written (the PKI
  * from MasterHA's plan). tests/e2e/sim.test.ts then starts the binaries.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -99,6 +100,16 @@ describe("the sim's control-plane files", () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it("gives etcd's server certificate client use too (etcd's gateway dials itself with it)", () => {
+    const text = execFileSync(
+      "openssl",
+      ["x509", "-noout", "-text", "-in", mapPath(model, dir, "/etc/kubernetes/pki/etcd/server.crt")],
+      { encoding: "utf8" },
+    );
+    expect(text).toContain("TLS Web Server Authentication, TLS Web Client Authentication");
+    expect(text).toContain("IP Address:127.0.0.1");
   });
 
   it("writes the encryption key once: a second run keeps it", () => {
