@@ -55,6 +55,7 @@ export function renderObjects(m: AppManifests): Obj[] {
     o("apps/v1", "Deployment", m.deployment),
     o("autoscaling/v2", "HorizontalPodAutoscaler", m.hpa),
     o("policy/v1", "PodDisruptionBudget", m.pdb),
+    o("networking.k8s.io/v1", "NetworkPolicy", m.metricsPolicy),
   ];
 }
 

@@ -142,6 +142,7 @@ const KIND_TYPES: Record<string, string> = {
   HorizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
   PodDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
   Service: "kubernetes:core/v1:Service",
+  NetworkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 };
 
 /**

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The local simulated datacenter: etcd, kube-apiserver (TLS, service-account
-# keys, RBAC), kube-controller-manager, kube-scheduler and kwok, all on
-# loopback, with the hosts of inventory/sim.yaml registered as kwok nodes.
+# The local simulated datacenter: etcd, kube-apiserver, kube-controller-manager
+# and kube-scheduler with the flags of MasterHA's static Pod manifests (see
+# control_plane_files), and kwok, all on loopback, with the hosts of
+# inventory/sim.yaml registered as kwok nodes.
 #
 #   bash scripts/sim.sh up       start (or report the running one); idempotent
 #   bash scripts/sim.sh up --nodes 1000   the 1,000-node datacenter (stack sim-1k)
@@ -54,7 +55,6 @@ readonly etcd_client_port=$((base + 1)) etcd_peer_port=$((base + 2)) etcd_metric
 readonly api_port=$((base + 43)) kwok_port=$((base + 50)) cm_port=$((base + 57)) scheduler_port=$((base + 59))
 # The image registry (Debian's docker-registry): `npm run images -- --push` copies the platform's images here.
 readonly registry_port=$((base + 5))
-readonly service_cidr=10.209.0.0/16
 readonly components=(registry etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 log() { printf '[sim %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -89,55 +89,23 @@ need_tools() {
   [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run \`npm run toolchain\` first"
 }
 
-# --- PKI: one CA, a serving cert for the API server, client certs ----------
-pki() {
-  local d="$sim/pki"
-  [ -f "$d/.done" ] && return 0
-  log "generating PKI in $d"
-  mkdir -p "$d"
-  (
-    cd "$d"
-    umask 077
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=private-cloud-sim-ca" 2> /dev/null
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2> /dev/null
-    openssl pkey -in sa.key -pubout -out sa.pub 2> /dev/null
-    cert() { # name subject [san]
-      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2> /dev/null
-      if [ -n "${3:-}" ]; then printf 'subjectAltName=%s\n' "$3" > "$1.ext"; else : > "$1.ext"; fi
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 30 -extfile "$1.ext" 2> /dev/null
-      rm -f "$1.csr" "$1.ext"
-    }
-    cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:10.209.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
-    cert admin "/O=system:masters/CN=private-cloud-admin"
-    cert controller-manager "/CN=system:kube-controller-manager"
-    cert scheduler "/CN=system:kube-scheduler"
-    cert kwok "/O=system:masters/CN=kwok"
-    touch .done
-  )
+# --- Control plane: MasterHA's own static Pods -----------------------------
+# scripts/sim-control-plane.ts renders the stack's first master as if it
+# stood at 127.0.0.1 and writes what the static Pods read (PKI from MasterHA's
+# plan, the encryption, authentication and audit files, the kubeconfigs)
+# under $sim/root, plus each component's rendered command line in
+# $sim/run/<component>.args: the real binaries run MasterHA's flags.
+control_plane_files() {
+  log "rendering MasterHA's control plane for $(basename "$stack_file") into $sim/root"
+  (cd "$repo" && npx ts-node --transpile-only scripts/sim-control-plane.ts "$stack_file" "$sim" \
+    "$api_port" "$etcd_client_port" "$etcd_peer_port" "$etcd_metrics_port" "$cm_port" "$scheduler_port")
 }
 
-kubeconfig() { # name -> file
-  local name=$1 file="$sim/$1.kubeconfig"
-  [ "$name" = admin ] && file="$sim/kubeconfig"
-  cat > "$file" << KUBECONFIG
-apiVersion: v1
-kind: Config
-clusters:
-- name: sim
-  cluster:
-    server: https://127.0.0.1:$api_port
-    certificate-authority-data: $(base64 -w0 "$sim/pki/ca.crt")
-users:
-- name: $name
-  user:
-    client-certificate-data: $(base64 -w0 "$sim/pki/$name.crt")
-    client-key-data: $(base64 -w0 "$sim/pki/$name.key")
-contexts:
-- name: sim
-  context: { cluster: sim, user: $name }
-current-context: sim
-KUBECONFIG
-  chmod 600 "$file"
+# start_rendered NAME: start a control-plane component with its rendered command line.
+start_rendered() { # component [extra flags...]: MasterHA's rendered command line, plus the sim's own flags
+  local -a cmd
+  mapfile -d '' -t cmd < "$sim/run/$1.args"
+  start "$1" "${cmd[@]}" "${@:2}"
 }
 
 start() { # name args...
@@ -225,35 +193,16 @@ up() {
   local t0=$SECONDS cm_flags scheduler_flags apiserver_flags lease_seconds
   control_plane_flags
   need_tools
-  mkdir -p "$sim/run" "$sim/logs" "$sim/etcd"
-  pki
-  for n in admin controller-manager scheduler kwok; do kubeconfig "$n"; done
+  mkdir -p "$sim/run" "$sim/logs"
+  control_plane_files
 
   registry
-  start etcd etcd --name sim --data-dir "$sim/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_client_port" --advertise-client-urls "http://127.0.0.1:$etcd_client_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "sim=http://127.0.0.1:$etcd_peer_port" --listen-metrics-urls "http://127.0.0.1:$etcd_metrics_port"
+  start_rendered etcd
   wait_for etcd 60 health_of etcd
-
-  start kube-apiserver kube-apiserver --bind-address=127.0.0.1 --secure-port="$api_port" --advertise-address=127.0.0.1 \
-    --etcd-servers="http://127.0.0.1:$etcd_client_port" --service-cluster-ip-range="$service_cidr" \
-    --tls-cert-file="$sim/pki/apiserver.crt" --tls-private-key-file="$sim/pki/apiserver.key" --client-ca-file="$sim/pki/ca.crt" \
-    --service-account-key-file="$sim/pki/sa.pub" --service-account-signing-key-file="$sim/pki/sa.key" \
-    --service-account-issuer="https://127.0.0.1:$api_port" --authorization-mode=Node,RBAC --allow-privileged=true \
-    --enable-admission-plugins=NodeRestriction --profiling=false ${apiserver_flags[@]+"${apiserver_flags[@]}"}
+  start_rendered kube-apiserver ${apiserver_flags[@]+"${apiserver_flags[@]}"}
   wait_for kube-apiserver 120 health_of kube-apiserver
-
-  start kube-controller-manager kube-controller-manager --kubeconfig="$sim/controller-manager.kubeconfig" \
-    --authentication-kubeconfig="$sim/controller-manager.kubeconfig" --authorization-kubeconfig="$sim/controller-manager.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$cm_port" --leader-elect=false --use-service-account-credentials=true \
-    --service-account-private-key-file="$sim/pki/sa.key" --root-ca-file="$sim/pki/ca.crt" \
-    --cluster-signing-cert-file="$sim/pki/ca.crt" --cluster-signing-key-file="$sim/pki/ca.key" \
-    --service-cluster-ip-range="$service_cidr" --allocate-node-cidrs=false --controllers='*,-nodeipam' \
-    ${cm_flags[@]+"${cm_flags[@]}"}
-  start kube-scheduler kube-scheduler --kubeconfig="$sim/scheduler.kubeconfig" \
-    --authentication-kubeconfig="$sim/scheduler.kubeconfig" --authorization-kubeconfig="$sim/scheduler.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false ${scheduler_flags[@]+"${scheduler_flags[@]}"}
+  start_rendered kube-controller-manager ${cm_flags[@]+"${cm_flags[@]}"}
+  start_rendered kube-scheduler ${scheduler_flags[@]+"${scheduler_flags[@]}"}
   start kwok kwok --kubeconfig="$sim/kwok.kubeconfig" --config="$repo/scripts/sim-kwok.yaml" --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --manage-nodes-with-label-selector= \
     --manage-single-node= --cidr=10.208.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds="$lease_seconds" \
@@ -279,7 +228,8 @@ health_of() { # component -> "ok" | a reason; exit 0 only when healthy
   local c=$1 out
   case "$c" in
     registry) out=$(curl -fsS -m 5 "http://127.0.0.1:$registry_port/v2/" 2>&1 > /dev/null) ;;
-    etcd) out=$(curl -fsS -m 5 "http://127.0.0.1:$etcd_client_port/health" 2>&1 > /dev/null) ;;
+    # The client port needs a client certificate (MasterHA's etcd); health is on the metrics port.
+    etcd) out=$(curl -fsS -m 5 "http://127.0.0.1:$etcd_metrics_port/health" 2>&1 > /dev/null) ;;
     kube-apiserver) out=$(kubectl --kubeconfig "$sim/kubeconfig" --request-timeout=5s get --raw /readyz 2>&1 > /dev/null) ;;
     kube-controller-manager) out=$(curl -fsSk -m 5 "https://127.0.0.1:$cm_port/healthz" 2>&1 > /dev/null) ;;
     kube-scheduler) out=$(curl -fsSk -m 5 "https://127.0.0.1:$scheduler_port/healthz" 2>&1 > /dev/null) ;;

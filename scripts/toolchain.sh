@@ -72,6 +72,10 @@ VERSITYGW_VERSION=v1.8.0
 # kube-score: an auditor independent of our policy pack, run over every object
 # of every stack (tests/tools/kube-score.test.ts); v1.20.0 builds here.
 KUBE_SCORE_VERSION=v1.20.0
+# cyclonus: an independent NetworkPolicy analyzer; the tests feed it the
+# platform's policies and compare its verdicts with our reachability matrix
+# (tests/tools/cyclonus.test.ts). v0.5.6 is the newest release served.
+CYCLONUS_VERSION=v0.5.6
 # npm packages used by the smoke test.
 NPM_PULUMI_VERSION=3.270.0
 NPM_KUBERNETES_VERSION=4.34.2
@@ -90,7 +94,7 @@ TC_SHIMS_DIR="$REPO_ROOT/scripts/shims"
 # shellcheck source=scripts/lib/toolchain-common.sh
 source "$REPO_ROOT/scripts/lib/toolchain-common.sh"
 
-ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl actionlint versitygw kube-score"
+ALL_PIECES="debian pulumi language-nodejs shims kubernetes-provider command-provider random-provider kubernetes etcd kwok promtool lvs-director-agent kubelet etcdctl actionlint versitygw kube-score cyclonus"
 PIECES="${TOOLCHAIN_PIECES:-$ALL_PIECES}"
 want() { [[ " $PIECES " == *" $1 "* ]]; }
 
@@ -479,6 +483,13 @@ piece_kube_score() {
     build_wrapper "$dir" "-s -w -X main.version=${KUBE_SCORE_VERSION#v}" github.com/zegl/kube-score/cmd/kube-score
 }
 
+piece_cyclonus() {
+  local dir="$REPO_ROOT/toolchain/cyclonus"
+  check_wrapper_pin "$dir" github.com/mattfenwick/cyclonus "$CYCLONUS_VERSION"
+  ensure_piece cyclonus "$(wrapper_key "$CYCLONUS_VERSION" "$dir")" "cyclonus" \
+    build_wrapper "$dir" "-s -w" github.com/mattfenwick/cyclonus/cmd/cyclonus
+}
+
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------
@@ -665,6 +676,7 @@ main() {
   if want actionlint; then tc_step "actionlint $ACTIONLINT_VERSION" piece_actionlint; fi
   if want versitygw; then tc_step "versitygw $VERSITYGW_VERSION" piece_versitygw; fi
   if want kube-score; then tc_step "kube-score $KUBE_SCORE_VERSION" piece_kube_score; fi
+  if want cyclonus; then tc_step "cyclonus $CYCLONUS_VERSION" piece_cyclonus; fi
 
   if [[ "$PIECES" == "$ALL_PIECES" ]]; then
     tc_step "verify: versions" verify_versions

@@ -23,6 +23,19 @@ import {
   replicasOf,
 } from "../components/logging-stack/elasticsearch";
 import { MonitoringStack, type MonitoringContributions } from "../components/monitoring-stack";
+import {
+  CLUSTER_DNS,
+  mergeContributions,
+  withPodAddresses,
+  type NetworkContribution,
+} from "../components/common/network-policy";
+import { monitoringNetwork } from "../components/monitoring-stack/network";
+import { loggingNetwork } from "../components/logging-stack/network";
+import { ingressNetwork } from "../components/ingress-tier/network";
+import { calicoNetwork } from "../components/calico-bgp/network";
+import { lvsNetwork } from "../components/fullnat-lvs/network";
+import { minionNetwork } from "../components/minion-pool/network";
+import { controlPlaneNetwork } from "../components/master-ha/network";
 
 export interface DatacenterOptions {
   /** SSH private key for host work (secret). Required when hostAccess is enabled. */
@@ -190,4 +203,44 @@ export function deployDatacenter(model: DatacenterModel, options: DatacenterOpti
   const monitoring = new MonitoringStack(`${dc}-monitoring`, { model, protectData, contributions }, opts);
 
   return { model, masters, minions, provider, calico, lvs, logging, ingress, monitoring, contributions };
+}
+
+/**
+ * Every NetworkPolicy the platform stack creates, with the endpoints they
+ * concern (the pods each component runs, the hosts, the cluster DNS), pods
+ * addressed from the pod CIDR: the input of the reachability matrix
+ * (`reachability` in components/common/network-policy.ts). Each component
+ * builds its own part; the components create the same policies as resources.
+ * `extra` adds what the platform stack does not hold (a release's BusinessApp).
+ */
+export function datacenterNetwork(
+  model: DatacenterModel,
+  ...extra: NetworkContribution[]
+): NetworkContribution {
+  const dns: NetworkContribution = {
+    policies: [],
+    endpoints: [
+      {
+        name: `${CLUSTER_DNS.namespace}/coredns`,
+        namespace: CLUSTER_DNS.namespace,
+        labels: CLUSTER_DNS.labels,
+        ports: CLUSTER_DNS.ports,
+      },
+    ],
+  };
+  const merged = mergeContributions(
+    controlPlaneNetwork(model),
+    minionNetwork(),
+    calicoNetwork(model),
+    lvsNetwork(model),
+    loggingNetwork(model),
+    ...model.config.businesses.map((b) => ingressNetwork(model, b)),
+    monitoringNetwork(model),
+    dns,
+    ...extra,
+  );
+  return {
+    policies: merged.policies,
+    endpoints: withPodAddresses(model.config.network.podCidr, merged.endpoints),
+  };
 }

@@ -21,6 +21,7 @@ export {
   terminationGraceSeconds,
 } from "./manifests";
 export { businessAlertRules } from "./alerts";
+export { businessAppNetwork } from "./network";
 export { releaseContext, type ReleaseContext, type OnboardedBusiness } from "./platform";
 
 export interface BusinessAppArgs {
@@ -82,6 +83,11 @@ export class BusinessApp extends pulumi.ComponentResource {
       dependsOn: [this.deployment],
     });
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, m.pdb, child);
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol-${m.metricsPolicy.metadata.name}`,
+      m.metricsPolicy,
+      child,
+    );
 
     this.registerOutputs({
       namespace: this.namespace,

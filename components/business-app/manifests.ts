@@ -25,7 +25,8 @@ import { APP_PATHS, APP_UID, javaOpts, JVM_ENV, jvmSizing, type JvmSizing } from
 import { networkHealthSidecar, RACK_GATEWAYS_CONFIGMAP } from "../common/network-health";
 import { httpGetProbe, startupTiming, warmupAnnotation } from "../common/probes";
 import { upstreamPodSelector } from "../ingress-tier/manifests";
-import { METRICS_PORT_NAME, scrapeAnnotations } from "../monitoring-stack/contract";
+import { METRICS_PORT_NAME, prometheusPeer, scrapeAnnotations } from "../monitoring-stack/contract";
+import { allowIngress, type NetworkPolicy } from "../common/network-policy";
 import { businessAlertRules } from "./alerts";
 import type { ReleaseContext } from "./platform";
 
@@ -244,6 +245,8 @@ export interface AppManifests {
   readonly deployment: k8s.types.input.apps.v1.Deployment;
   readonly hpa: k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler;
   readonly pdb: k8s.types.input.policy.v1.PodDisruptionBudget;
+  /** Prometheus may scrape the metrics port (the namespace's other flows are the platform's: ingress-tier/network.ts). */
+  readonly metricsPolicy: NetworkPolicy;
 }
 
 /** Every object of a business's release in one datacenter. */
@@ -322,6 +325,13 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
   return {
     names: n,
     labels: podLabels,
+    metricsPolicy: allowIngress({
+      name: `allow-${n.deployment}-metrics-scrape`,
+      namespace: n.namespace,
+      pods: selector,
+      peers: [prometheusPeer()],
+      ports: [{ port: spec.ports.metrics }],
+    }),
     rackGateways: { metadata: meta(n.rackGateways), data: ctx.rackGateways },
     filebeatConfig: { metadata: meta(n.filebeatConfig), data: sidecar.configMap.data },
     configFiles: { metadata: meta(n.configFiles), data: { ...spec.configFiles } },

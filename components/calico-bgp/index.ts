@@ -37,6 +37,8 @@ import {
   serviceAccount,
 } from "./workloads";
 import { CALICO_CNI_PLUGIN, CALICO_KUBE_CONTROLLERS, CALICO_NAMESPACE, CALICO_NODE } from "./names";
+import { calicoNetwork } from "./network";
+import { networkPolicyResources } from "../common/network-policy-resources";
 
 export { calicoMonitoring, calicoRuleGroups, calicoScrapeConfigs, calicoJobs } from "./monitoring";
 export { CALICO_NAMESPACE } from "./names";
@@ -116,6 +118,7 @@ export class CalicoBGP extends pulumi.ComponentResource {
     );
 
     const inNs = { parent: this, dependsOn: [ns] };
+    networkPolicyResources(name, calicoNetwork(model).policies, inNs);
     const rbac: pulumi.Resource[] = [];
     for (const [id, rules] of [
       [CALICO_NODE, calicoNodeRules],

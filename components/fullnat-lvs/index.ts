@@ -30,6 +30,8 @@ import {
   lvsNamespace,
 } from "./sync";
 import { vipAssignments, type VipAssignment } from "./vips";
+import { lvsNetwork } from "./network";
+import { networkPolicyResources } from "../common/network-policy-resources";
 
 export { vipAssignments } from "./vips";
 export { lvsServiceMetadata, LVS_VIP_ANNOTATION, LVS_SERVICE_LABEL } from "./contract";
@@ -112,6 +114,7 @@ export class FullnatLVS extends pulumi.ComponentResource {
     const ns = new k8s.core.v1.Namespace(`${name}-ns`, lvsNamespace(), { parent: this });
     this.namespace = ns.metadata.name;
     const inNs = { parent: this, dependsOn: [ns] };
+    networkPolicyResources(name, lvsNetwork(model).policies, inNs);
     const sa = new k8s.core.v1.ServiceAccount(`${name}-agent-sa`, directorAgentServiceAccount(), inNs);
     new k8s.rbac.v1.ClusterRole(`${name}-agent-role`, directorAgentClusterRole(), { parent: this });
     new k8s.rbac.v1.ClusterRoleBinding(`${name}-agent-binding`, directorAgentClusterRoleBinding(), {

@@ -17,6 +17,8 @@ import type { Business } from "../../stacks/schema";
 import type { DatacenterModel } from "../../stacks/model";
 import { servesHttps } from "../../stacks/tls";
 import { ES_CA_CONFIGMAP, ES_CA_KEY, LOG_WRITER_SECRET_KEYS } from "../common/filebeat";
+import { networkPolicyResources } from "../common/network-policy-resources";
+import { ingressNetwork } from "./network";
 import { vipAssignments } from "../fullnat-lvs/vips";
 import { nginxTuning, type NginxTuning } from "./nginx";
 import {
@@ -112,6 +114,10 @@ export class IngressTier extends pulumi.ComponentResource {
     const appNs = new k8s.core.v1.Namespace(`${name}-ns-app`, nsSpecs.app, child);
     const inTier = { parent: this, dependsOn: [tierNs] };
     const inApp = { parent: this, dependsOn: [appNs] };
+    networkPolicyResources(name, ingressNetwork(model, biz).policies, {
+      parent: this,
+      dependsOn: [tierNs, appNs],
+    });
 
     const cls = new k8s.networking.v1.IngressClass(`${name}-class`, ingressClass(n), child);
 

@@ -21,6 +21,8 @@ import type { RuleGroup } from "../common/alerts";
 import type { Dashboard } from "../monitoring-stack/dashboards";
 import type { ScrapeConfig } from "../monitoring-stack/prometheus-config";
 import { httpCertScript, parseTransportPki, transportCertScript } from "./certs";
+import { loggingNetwork } from "./network";
+import { networkPolicyResources } from "../common/network-policy-resources";
 import {
   clientUrl,
   clusterName,
@@ -120,6 +122,7 @@ export class LoggingStack extends pulumi.ComponentResource {
       retainOnDelete: true,
     });
     const inNs = { parent: this, dependsOn: [ns] };
+    networkPolicyResources(name, loggingNetwork(model).policies, inNs);
 
     // --- Credentials ---------------------------------------------------------------
     // Alphanumeric: they travel through JSON bodies and shell in the setup Job.

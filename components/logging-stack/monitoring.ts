@@ -44,7 +44,7 @@ export const loggingThresholds = {
   esHeapRatio: 0.9,
 } as const;
 
-const JSON_EXPORTER_PORT = 7979;
+export const JSON_EXPORTER_PORT = 7979;
 /**
  * The exporters are static Go binaries that own no files: they run as
  * nobody (65534), not as Elasticsearch's 1000, a UID other images own
@@ -53,7 +53,7 @@ const JSON_EXPORTER_PORT = 7979;
 const exporterContainer = { ...restrictedContainer, runAsUser: 65534, runAsGroup: 65534 };
 /** Exporters start in a second, but liveness still waits out the platform's default warm-up. */
 const exporterStartup = startupTiming(probeFloors.minWarmupSeconds);
-const ES_EXPORTER_PORT = 9114;
+export const ES_EXPORTER_PORT = 9114;
 
 /** Elasticsearch health, from elasticsearch-exporter (scraped by the infra instance). */
 export function elasticsearchRules(model: DatacenterModel): RuleGroup {

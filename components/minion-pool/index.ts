@@ -17,6 +17,8 @@ import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { managedBy } from "../../stacks/labels";
 import { namespaceSpec } from "../common/namespace";
+import { minionNetwork } from "./network";
+import { networkPolicyResources } from "../common/network-policy-resources";
 import { hostBootstrapScript, rackBootstrapScript } from "./bootstrap";
 import { machineClasses, tuningProfile, type TuningProfile } from "./tuning";
 import { TUNING_NAMESPACE, tuningObjects } from "./daemonset";
@@ -67,6 +69,7 @@ export class MinionPool extends pulumi.ComponentResource {
       namespaceSpec(TUNING_NAMESPACE, "privileged", "node-tuning"),
       { parent: this },
     );
+    networkPolicyResources(name, minionNetwork().policies, { parent: this, dependsOn: [ns] });
     const sa = new k8s.core.v1.ServiceAccount(
       `${name}-node-tuning`,
       {

@@ -16,6 +16,8 @@
  *    `job` (the `job` label; default `<namespace>/<pod's app.kubernetes.io/name>`).
  * `scrapeAnnotations()` builds the annotations.
  */
+import { podsIn, type PolicyPeer } from "../common/network-policy";
+import { platformNamespaces } from "../../stacks/namespaces";
 
 /** The Prometheus instances, split by target type. */
 export const PROMETHEUS_INSTANCES = ["infra", "business"] as const;
@@ -68,4 +70,16 @@ export function scrapeAnnotations(
 /** Grafana datasource uid of an instance; dashboards refer to it. */
 export function datasourceUid(instance: PrometheusInstanceName): string {
   return `prometheus-${instance}`;
+}
+
+/** Labels every Prometheus pod carries, of either instance (workloads.ts builds its pods with them). */
+export const PROMETHEUS_POD_LABELS = { "app.kubernetes.io/name": "prometheus" } as const;
+
+/**
+ * The peer a scraped workload's NetworkPolicy admits on its metrics port:
+ * the Prometheus pods of the platform's monitoring namespace, either instance
+ * (each instance's own discovery picks its targets; the policy only opens the port).
+ */
+export function prometheusPeer(): PolicyPeer {
+  return podsIn(platformNamespaces.monitoring.name, PROMETHEUS_POD_LABELS);
 }

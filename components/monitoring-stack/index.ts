@@ -15,6 +15,8 @@ import * as random from "@pulumi/random";
 import type { DatacenterModel } from "../../stacks/model";
 import { imagesFor } from "../../stacks/images";
 import { namespaceSpec } from "../common/namespace";
+import { monitoringNetwork } from "./network";
+import { networkPolicyResources } from "../common/network-policy-resources";
 import { digest } from "../common/digest";
 import type { PrometheusInstanceName } from "./contract";
 import { CONFIG_FILE } from "./prometheus-config";
@@ -107,6 +109,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
     );
     const namespace = ns.metadata.name;
     this.namespace = namespace;
+    networkPolicyResources(
+      name,
+      monitoringNetwork(model, { monitoring: nsName, nodeExporter: nodeNsName }).policies,
+      { parent: this, dependsOn: [ns, nodeNs] },
+    );
 
     // --- RBAC ---------------------------------------------------------------
     const clusterReader = (app: string, rules: k8s.types.input.rbac.v1.PolicyRule[]) => {

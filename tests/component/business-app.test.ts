@@ -45,6 +45,7 @@ describe("BusinessApp", () => {
         ["kubernetes:apps/v1:Deployment", "shop-deployment"],
         ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "shop-hpa"],
         ["kubernetes:policy/v1:PodDisruptionBudget", "shop-pdb"],
+        ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-netpol-allow-shop-metrics-scrape"],
       ].sort(),
     );
   });

@@ -72,6 +72,8 @@ describe("IngressTier", () => {
         "kubernetes:core/v1:Service",
         "kubernetes:core/v1:Service",
         "kubernetes:networking.k8s.io/v1:Ingress",
+        // Both namespaces' NetworkPolicies (components/ingress-tier/network.ts): 9 in the tier, 7 in the app's.
+        ...Array(16).fill("kubernetes:networking.k8s.io/v1:NetworkPolicy"),
       ].sort(),
     );
   });

@@ -96,8 +96,8 @@ describe("MinionPool with host access", () => {
 
   it("has a resource count that follows racks and machine types", () => {
     const custom = records.filter((r) => r.custom);
-    // racks + 2 per machine class + namespace, service account, token (3 resources)
-    expect(custom.length).toBe(8 + 2 * 5 + 2 + 3);
+    // racks + 2 per machine class + namespace, service account, token (3 resources) + node-tuning's default deny
+    expect(custom.length).toBe(8 + 2 * 5 + 2 + 3 + 1);
   });
 });
 

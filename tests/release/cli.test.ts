@@ -79,6 +79,7 @@ describe("release CLI", () => {
       "Deployment",
       "HorizontalPodAutoscaler",
       "PodDisruptionBudget",
+      "NetworkPolicy",
     ]);
     const dep = docs.find((d) => d.kind === "Deployment");
     expect(dep.spec.template.spec.containers[0].image).toBe("127.0.0.1:16405/shop/web:3.1.4");
