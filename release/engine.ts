@@ -25,6 +25,7 @@ import type { AppSpec } from "./catalog/schema";
 import { loadTemplate, type ResolvedRelease } from "./catalog/load";
 import { RELEASE_PROJECT, releaseProgram, stackName } from "./program";
 import { describeLock, fileBackendDir, findLocks } from "./lock";
+import { compiledPolicyPack } from "./policy-build";
 
 export type Operation = "preview" | "up" | "destroy" | "rollback";
 
@@ -135,7 +136,7 @@ export interface EngineOptions {
   readonly backendUrl?: string;
   /** Where the per-stack workspaces live (stack settings keep the secrets salt). Default: beside a file backend, else a temp dir. */
   readonly workRoot?: string;
-  /** The policy pack directory. Default: the repository's policy/. */
+  /** The policy pack directory. Default: the repository's policy/, compiled once (policy-build.ts). */
   readonly policyPack?: string;
   /** Who releases (recorded in history). Default: $RELEASE_USER or user@host. */
   readonly who?: string;
@@ -147,7 +148,6 @@ export interface EngineOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export const DEFAULT_POLICY_PACK = path.join(__dirname, "..", "policy");
 /** Stack config key holding the resolved spec of an update (history keeps it; rollback re-applies it). */
 export const SPEC_CONFIG_KEY = `${RELEASE_PROJECT}:spec`;
 
@@ -374,7 +374,7 @@ async function runOne(
     }
     const s = await workspaceStack(spec, resolved, opts, true);
     await s.setConfig(SPEC_CONFIG_KEY, { value: canonicalJson(spec) });
-    const common = { onEvent: bridge.onEvent, policyPacks: [opts.policyPack ?? DEFAULT_POLICY_PACK] };
+    const common = { onEvent: bridge.onEvent, policyPacks: [opts.policyPack ?? compiledPolicyPack()] };
     if (op === "preview") {
       const r = await s.preview({ ...common, diff: false });
       return { ...base, status: "succeeded", seconds: seconds(), changes: changesOf(r.changeSummary) };
