@@ -23,7 +23,8 @@ import {
 } from "@pulumi/pulumi/automation";
 import type { AppSpec } from "./catalog/schema";
 import { loadTemplate, type ResolvedRelease } from "./catalog/load";
-import { RELEASE_PROJECT, releaseProgram, stackName } from "./program";
+import { RELEASE_PROJECT, releaseProgram, rolloutTargets, stackName } from "./program";
+import { describeRollout, readRollout } from "./rollout";
 import { describeLock, fileBackendDir, findLocks } from "./lock";
 import { compiledPolicyPack } from "./policy-build";
 
@@ -256,6 +257,7 @@ const internal = (type: string) => type === "pulumi:pulumi:Stack" || type.starts
 function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boolean) {
   const violations: string[] = [];
   const diagnostics: string[] = [];
+  const failedTypes: string[] = [];
   const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
   const onEvent = (e: EngineEvent) => {
     if (e.resourcePreEvent) {
@@ -277,6 +279,7 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
       emit({ type: "resource", dc, phase: "done", op: m.op, resourceType: m.type, name: nameOf(m.urn) });
     } else if (e.resOpFailedEvent) {
       const m = e.resOpFailedEvent.metadata;
+      failedTypes.push(m.type);
       emit({ type: "resource", dc, phase: "failed", op: m.op, resourceType: m.type, name: nameOf(m.urn) });
     } else if (e.policyEvent) {
       const p = e.policyEvent;
@@ -300,7 +303,7 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
       }
     }
   };
-  return { onEvent, violations, diagnostics };
+  return { onEvent, violations, diagnostics, failedTypes };
 }
 
 function changesOf(m: OpMap | undefined): Record<string, number> | undefined {
@@ -419,7 +422,26 @@ async function runOne(
           : `${stack} is locked by another release (${errorLine(e, [])})`,
       };
     }
-    return { ...base, status: "failed", seconds: seconds(), error: errorLine(e, bridge.diagnostics) };
+    const error = errorLine(e, bridge.diagnostics);
+    const why = bridge.failedTypes.includes(DEPLOYMENT_TYPE) ? await rolloutWhy(stack) : undefined;
+    return { ...base, status: "failed", seconds: seconds(), error: why ? `${error} — ${why}` : error };
+  }
+}
+
+const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+
+/**
+ * Why a Deployment's rollout failed, from its pods (Pulumi's own message says
+ * only that it timed out): the scheduler's reason, an image that does not
+ * pull, … Undefined when the cluster cannot be asked.
+ */
+async function rolloutWhy(stack: string): Promise<string | undefined> {
+  const t = rolloutTargets.get(stack);
+  if (!t) return undefined;
+  try {
+    return describeRollout(t.namespace, t.name, await readRollout(t.kubeconfig, t.namespace, t.name));
+  } catch {
+    return undefined;
   }
 }
 
