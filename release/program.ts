@@ -73,14 +73,24 @@ export function releaseProgram(spec: AppSpec, template: Template): () => Promise
     );
     // Pulumi's wait said the Deployment is updated; check the rollout ourselves
     // (release/rollout.ts): pods that cannot run fail the update, with why.
+    const names = appNames(spec.business, app.namespace);
+    kubeconfig.apply((kc) =>
+      rolloutTargets.set(stackName(spec.business, dc), {
+        kubeconfig: kc,
+        namespace: names.namespace,
+        name: names.deployment,
+      }),
+    );
     const rollout = pulumi.runtime.isDryRun()
       ? undefined
-      : pulumi.all([kubeconfig, app.deployment.metadata.name]).apply(([kc, name]) =>
-          verifyRollout(kc, app.namespace, name, spec.rolloutTimeoutSeconds).catch((e: unknown) => {
-            throw new pulumi.RunError(
-              `${spec.business} in ${dc}: ${e instanceof Error ? e.message : String(e)}`,
-            );
-          }),
+      : pulumi.unsecret(
+          pulumi.all([kubeconfig, app.deployment.metadata.name]).apply(([kc, name]) =>
+            verifyRollout(kc, names.namespace, name, spec.rolloutTimeoutSeconds).catch((e: unknown) => {
+              throw new pulumi.RunError(
+                `${spec.business} in ${dc}: ${e instanceof Error ? e.message : String(e)}`,
+              );
+            }),
+          ),
         );
     return {
       namespace: app.namespace,
