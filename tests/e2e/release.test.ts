@@ -282,7 +282,7 @@ suite(
         run("promtool", ["check", "config", path.join(dir, "prometheus.yml")], env),
         "promtool check config",
       );
-      expect(check.stdout).toMatch(/release-rules\/shop\.yml\n\s*SUCCESS: 5 rules found/);
+      expect(check.stdout + check.stderr).toMatch(/release-rules\/shop\.yml\n\s*SUCCESS: 5 rules found/);
     });
 
     it("releases a new version; history grows with version, params, who, result, duration", () => {
@@ -392,7 +392,7 @@ suite(
         run("promtool", ["check", "config", path.join(dir, "prometheus.yml")], env),
         "promtool check config",
       );
-      expect(check.stdout).toMatch(/release-rules\/shop\.yml\n\s*SUCCESS: 5 rules found/);
+      expect(check.stdout + check.stderr).toMatch(/release-rules\/shop\.yml\n\s*SUCCESS: 5 rules found/);
     });
 
     it("a concurrent release of the same business and datacenter is told who holds it", async () => {
