@@ -335,66 +335,6 @@ suite(
       expect(imageIn("sim")).toBe("127.0.0.1:16405/shop/web:1.0.0");
     });
 
-    it("delivers the business's alert rules to the business Prometheus, which loads them from where they land", () => {
-      // The release wrote them to the ConfigMap the platform's business Prometheus projects…
-      const cm = kubeJson("sim", ["get", "configmap", "prometheus-business-rules-shop", "-n", "monitoring"]);
-      const rules: string = cm.data["rules.yml"];
-      for (const alert of [
-        "BusinessJvmHeapHigh",
-        "BusinessJvmGcTimeHigh",
-        "BusinessLoggerErrors",
-        "BusinessHigh5xxRatio",
-        "BusinessP99LatencyHigh",
-      ])
-        expect(rules).toContain(`alert: ${alert}`);
-      const sts = kubeJson("sim", ["get", "statefulset", "prometheus-business", "-n", "monitoring"]).spec
-        .template.spec;
-      const projected = sts.volumes.find((v: { name: string }) => v.name === "release-rules").projected
-        .sources;
-      expect(projected).toContainEqual({
-        configMap: {
-          name: "prometheus-business-rules-shop",
-          optional: true,
-          items: [{ key: "rules.yml", path: "shop.yml" }],
-        },
-      });
-      expect(sts.containers[0].args).toContain("--enable-feature=auto-reload-config");
-      // …and the instance's own prometheus.yml, as deployed, loads that file:
-      // promtool reads the config with the files laid out as the pod mounts them.
-      const dir = path.join(work, "prometheus-business");
-      for (const sub of ["rules", "release-rules", "sa"])
-        fs.mkdirSync(path.join(dir, sub), { recursive: true });
-      fs.writeFileSync(path.join(dir, "sa", "token"), "t");
-      fs.writeFileSync(path.join(dir, "sa", "ca.crt"), "");
-      const platform = kubeJson("sim", [
-        "get",
-        "configmap",
-        "prometheus-business-rules",
-        "-n",
-        "monitoring",
-      ]).data;
-      for (const [f, text] of Object.entries(platform))
-        fs.writeFileSync(path.join(dir, "rules", f), text as string);
-      fs.writeFileSync(path.join(dir, "release-rules", "shop.yml"), rules);
-      const config = (
-        kubeJson("sim", ["get", "configmap", "prometheus-business-config", "-n", "monitoring"]).data[
-          "prometheus.yml"
-        ] as string
-      )
-        .split("/etc/prometheus/release-rules")
-        .join(path.join(dir, "release-rules"))
-        .split("/etc/prometheus/rules")
-        .join(path.join(dir, "rules"))
-        .split("/var/run/secrets/kubernetes.io/serviceaccount")
-        .join(path.join(dir, "sa"));
-      fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
-      const check = ok(
-        run("promtool", ["check", "config", path.join(dir, "prometheus.yml")], env),
-        "promtool check config",
-      );
-      expect(check.stdout + check.stderr).toMatch(/release-rules\/shop\.yml\n\s*SUCCESS: 5 rules found/);
-    });
-
     it("a concurrent release of the same business and datacenter is told who holds it", async () => {
       // The first release holds the stack for a while: its pods ask for
       // machines no node has, so its rollout waits out a 30 s timeout and fails.
