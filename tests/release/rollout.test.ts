@@ -3,10 +3,17 @@
  * server returns: complete only when every replica runs the new template and
  * is available, and otherwise the pods' reasons, counted.
  */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as https from "https";
+import * as os from "os";
+import * as path from "path";
 import {
   describeRollout,
   kubeAccess,
+  readRollout,
   rolloutState,
+  verifyRollout,
   type DeploymentObj,
   type PodObj,
   type ReplicaSetObj,
@@ -133,6 +140,89 @@ describe("kubeAccess", () => {
   it("refuses a kubeconfig without a server, saying what it expected", () => {
     expect(() => kubeAccess("apiVersion: v1\nclusters: []\n")).toThrow(
       "kubeconfig has no cluster server (expected clusters[].cluster.server)",
+    );
+  });
+});
+
+describe("readRollout over HTTPS (a stand-in API server with a throwaway certificate)", () => {
+  let server: https.Server;
+  let kubeconfig: string;
+  const seen: string[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pc-rollout-"));
+
+  beforeAll(async () => {
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        .concat([
+          "-keyout",
+          `${dir}/tls.key`,
+          "-out",
+          `${dir}/tls.crt`,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=apiserver",
+        ])
+        .concat(["-addext", "subjectAltName=IP:127.0.0.1"]),
+      { stdio: "ignore" },
+    );
+    const cert = fs.readFileSync(`${dir}/tls.crt`);
+    const objects: Record<string, unknown> = {
+      "/apis/apps/v1/namespaces/shop/deployments/shop": deployment({
+        observedGeneration: 4,
+        replicas: 3,
+        updatedReplicas: 1,
+        availableReplicas: 2,
+        unavailableReplicas: 1,
+      }),
+      "/apis/apps/v1/namespaces/shop/replicasets": { items: sets },
+      "/api/v1/namespaces/shop/pods": { items: [pod("new-a", "new", unschedulable)] },
+    };
+    server = https.createServer({ key: fs.readFileSync(`${dir}/tls.key`), cert }, (req, res) => {
+      const url = new URL(req.url ?? "/", "https://x");
+      seen.push(
+        `${req.headers.authorization} ${url.pathname}?${url.searchParams.get("labelSelector") ?? ""}`,
+      );
+      const body = objects[url.pathname];
+      res.writeHead(body ? 200 : 404, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(body ?? { kind: "Status", code: 404 }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    kubeconfig = [
+      "apiVersion: v1",
+      "current-context: t",
+      `clusters: [{ name: t, cluster: { server: "https://127.0.0.1:${port}", certificate-authority-data: ${cert.toString("base64")} } }]`,
+      "users: [{ name: t, user: { token: secret-token } }]",
+      "contexts: [{ name: t, context: { cluster: t, user: t } }]",
+    ].join("\n");
+  });
+  afterAll(() => {
+    server?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads the Deployment, its ReplicaSets and pods by the Deployment's selector, verifying the server's certificate", async () => {
+    const r = await readRollout(kubeconfig, "shop", "shop");
+    expect(r.complete).toBe(false);
+    expect(r.problems).toEqual([expect.stringMatching(/^1 pod cannot be scheduled: 0\/22 nodes/)]);
+    expect(seen.sort()).toEqual([
+      "Bearer secret-token /api/v1/namespaces/shop/pods?app=jetty",
+      "Bearer secret-token /apis/apps/v1/namespaces/shop/deployments/shop?",
+      "Bearer secret-token /apis/apps/v1/namespaces/shop/replicasets?app=jetty",
+    ]);
+  });
+
+  it("gives up after its deadline with what holds the rollout back", async () => {
+    await expect(verifyRollout(kubeconfig, "shop", "shop", 0)).rejects.toThrow(
+      /^rollout not complete after 0 s: Deployment shop\/shop: 1\/2 pods on the new version, 2 available; 1 pod cannot be scheduled/,
+    );
+  });
+
+  it("says which object was missing", async () => {
+    await expect(readRollout(kubeconfig, "shop", "bank")).rejects.toThrow(
+      "GET /apis/apps/v1/namespaces/shop/deployments/bank: HTTP 404",
     );
   });
 });
