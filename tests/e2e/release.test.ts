@@ -40,9 +40,9 @@ const simEnv = (dc: Dc) => ({
   PRIVATE_CLOUD_SIM_PORT_BASE: sims[dc].port,
   PRIVATE_CLOUD_KUBECONFIG: path.join(sims[dc].dir, "kubeconfig"),
 });
-const tsNode = path.join(projectDir, "node_modules", ".bin", "ts-node");
-const release = (args: string[]): Run =>
-  run(tsNode, ["--transpile-only", "release/cli.ts", ...args, "--apps-dir", catalog], env);
+/** The release CLI as `npm run release` starts it (package.json). */
+const CLI = ["-r", "./scripts/lib/esbuild-register.js", "release/cli.ts"];
+const release = (args: string[]): Run => run(process.execPath, [...CLI, ...args, "--apps-dir", catalog], env);
 const kubectl = (dc: Dc, args: string[]): Run =>
   run("kubectl", ["--kubeconfig", path.join(sims[dc].dir, "kubeconfig"), ...args], env);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
@@ -339,10 +339,9 @@ suite(
       // The first release holds the stack for a while: its pods ask for
       // machines no node has, so its rollout waits out a 30 s timeout and fails.
       const first = spawn(
-        tsNode,
+        process.execPath,
         [
-          "--transpile-only",
-          "release/cli.ts",
+          ...CLI,
           "shop",
           "up",
           "--dc",
