@@ -16,6 +16,10 @@ require.extensions[".ts"] = function compileTs(module, filename) {
     loader: "ts",
     format: "cjs",
     target: "node20",
+    // `await import("./engine")` becomes a require, as tsc's CommonJS output
+    // has it; left as is, Node's ESM loader would look for ./engine without
+    // an extension and fail (ERR_MODULE_NOT_FOUND).
+    supported: { "dynamic-import": false },
     sourcefile: filename,
     sourcemap: "inline",
   });
