@@ -23,8 +23,10 @@ import {
 } from "@pulumi/pulumi/automation";
 import type { AppSpec } from "./catalog/schema";
 import { loadTemplate, type ResolvedRelease } from "./catalog/load";
-import { RELEASE_PROJECT, releaseProgram, stackName } from "./program";
+import { RELEASE_PROJECT, releaseProgram, rolloutTargets, stackName } from "./program";
+import { describeRollout, readRollout } from "./rollout";
 import { describeLock, fileBackendDir, findLocks } from "./lock";
+import { compiledPolicyPack } from "./policy-build";
 
 export type Operation = "preview" | "up" | "destroy" | "rollback";
 
@@ -135,7 +137,7 @@ export interface EngineOptions {
   readonly backendUrl?: string;
   /** Where the per-stack workspaces live (stack settings keep the secrets salt). Default: beside a file backend, else a temp dir. */
   readonly workRoot?: string;
-  /** The policy pack directory. Default: the repository's policy/. */
+  /** The policy pack directory. Default: the repository's policy/, compiled once (policy-build.ts). */
   readonly policyPack?: string;
   /** Who releases (recorded in history). Default: $RELEASE_USER or user@host. */
   readonly who?: string;
@@ -147,7 +149,6 @@ export interface EngineOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export const DEFAULT_POLICY_PACK = path.join(__dirname, "..", "policy");
 /** Stack config key holding the resolved spec of an update (history keeps it; rollback re-applies it). */
 export const SPEC_CONFIG_KEY = `${RELEASE_PROJECT}:spec`;
 
@@ -256,6 +257,7 @@ const internal = (type: string) => type === "pulumi:pulumi:Stack" || type.starts
 function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boolean) {
   const violations: string[] = [];
   const diagnostics: string[] = [];
+  const failedTypes: string[] = [];
   const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
   const onEvent = (e: EngineEvent) => {
     if (e.resourcePreEvent) {
@@ -277,6 +279,7 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
       emit({ type: "resource", dc, phase: "done", op: m.op, resourceType: m.type, name: nameOf(m.urn) });
     } else if (e.resOpFailedEvent) {
       const m = e.resOpFailedEvent.metadata;
+      failedTypes.push(m.type);
       emit({ type: "resource", dc, phase: "failed", op: m.op, resourceType: m.type, name: nameOf(m.urn) });
     } else if (e.policyEvent) {
       const p = e.policyEvent;
@@ -300,7 +303,7 @@ function eventBridge(dc: string, emit: (e: ReleaseEvent) => void, preview: boole
       }
     }
   };
-  return { onEvent, violations, diagnostics };
+  return { onEvent, violations, diagnostics, failedTypes };
 }
 
 function changesOf(m: OpMap | undefined): Record<string, number> | undefined {
@@ -374,7 +377,7 @@ async function runOne(
     }
     const s = await workspaceStack(spec, resolved, opts, true);
     await s.setConfig(SPEC_CONFIG_KEY, { value: canonicalJson(spec) });
-    const common = { onEvent: bridge.onEvent, policyPacks: [opts.policyPack ?? DEFAULT_POLICY_PACK] };
+    const common = { onEvent: bridge.onEvent, policyPacks: [opts.policyPack ?? compiledPolicyPack()] };
     if (op === "preview") {
       const r = await s.preview({ ...common, diff: false });
       return { ...base, status: "succeeded", seconds: seconds(), changes: changesOf(r.changeSummary) };
@@ -419,7 +422,26 @@ async function runOne(
           : `${stack} is locked by another release (${errorLine(e, [])})`,
       };
     }
-    return { ...base, status: "failed", seconds: seconds(), error: errorLine(e, bridge.diagnostics) };
+    const error = errorLine(e, bridge.diagnostics);
+    const why = bridge.failedTypes.includes(DEPLOYMENT_TYPE) ? await rolloutWhy(stack) : undefined;
+    return { ...base, status: "failed", seconds: seconds(), error: why ? `${error} — ${why}` : error };
+  }
+}
+
+const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+
+/**
+ * Why a Deployment's rollout failed, from its pods (Pulumi's own message says
+ * only that it timed out): the scheduler's reason, an image that does not
+ * pull, … Undefined when the cluster cannot be asked.
+ */
+async function rolloutWhy(stack: string): Promise<string | undefined> {
+  const t = rolloutTargets.get(stack);
+  if (!t) return undefined;
+  try {
+    return describeRollout(t.namespace, t.name, await readRollout(t.kubeconfig, t.namespace, t.name));
+  } catch {
+    return undefined;
   }
 }
 

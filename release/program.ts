@@ -7,9 +7,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { BusinessApp } from "../components/business-app";
+import { appNames, BusinessApp } from "../components/business-app";
 import type { ReleaseContext } from "../components/business-app/platform";
 import type { AppSpec, Template } from "./catalog/schema";
+import { verifyRollout } from "./rollout";
 
 /** The Pulumi project every business stack belongs to (stacks are `<business>.<dc>`). */
 export const RELEASE_PROJECT = "private-cloud-release";
@@ -37,6 +38,14 @@ async function plainOutput<T>(ref: pulumi.StackReference, name: string, dc: stri
   return v;
 }
 
+/**
+ * Where each stack's Deployment is, with the kubeconfig to read it, as the
+ * running program learnt it: inline programs run in the engine's process, so
+ * the engine can explain a failed rollout (release/rollout.ts) without
+ * asking the platform stack again. Keyed by stack name.
+ */
+export const rolloutTargets = new Map<string, { kubeconfig: string; namespace: string; name: string }>();
+
 export function releaseProgram(spec: AppSpec, template: Template): () => Promise<Record<string, unknown>> {
   return async () => {
     const dc = spec.datacenter;
@@ -46,8 +55,9 @@ export function releaseProgram(spec: AppSpec, template: Template): () => Promise
       throw new pulumi.RunError(
         `business ${JSON.stringify(spec.business)} is not onboarded in datacenter ${dc} (expected one of: ${Object.keys(context.businesses).join(", ") || "(none)"}; add it to private-cloud:businesses in Pulumi.${dc}.yaml and run pulumi up -s ${dc})`,
       );
+    const kubeconfig = ref.requireOutput(PLATFORM_OUTPUTS.kubeconfig) as pulumi.Output<string>;
     const provider = new k8s.Provider(`${dc}-k8s`, {
-      kubeconfig: ref.requireOutput(PLATFORM_OUTPUTS.kubeconfig) as pulumi.Output<string>,
+      kubeconfig,
       // Server-side apply, as the platform stack: the HPA owns `replicas` without a fight.
       enableServerSideApply: true,
     });
@@ -61,8 +71,30 @@ export function releaseProgram(spec: AppSpec, template: Template): () => Promise
       },
       { providers: { kubernetes: provider } },
     );
+    // Pulumi's wait said the Deployment is updated; check the rollout ourselves
+    // (release/rollout.ts): pods that cannot run fail the update, with why.
+    const names = appNames(spec.business, app.namespace);
+    kubeconfig.apply((kc) =>
+      rolloutTargets.set(stackName(spec.business, dc), {
+        kubeconfig: kc,
+        namespace: names.namespace,
+        name: names.deployment,
+      }),
+    );
+    const rollout = pulumi.runtime.isDryRun()
+      ? undefined
+      : pulumi.unsecret(
+          pulumi.all([kubeconfig, app.deployment.metadata.name]).apply(([kc, name]) =>
+            verifyRollout(kc, names.namespace, name, spec.rolloutTimeoutSeconds).catch((e: unknown) => {
+              throw new pulumi.RunError(
+                `${spec.business} in ${dc}: ${e instanceof Error ? e.message : String(e)}`,
+              );
+            }),
+          ),
+        );
     return {
       namespace: app.namespace,
+      ...(rollout ? { rollout } : {}),
       version: spec.version,
       activeProcessors: app.activeProcessors,
       heapMiB: app.heapMiB,

@@ -27,6 +27,7 @@ import { httpGetProbe, startupTiming, warmupAnnotation } from "../common/probes"
 import { upstreamPodSelector } from "../ingress-tier/manifests";
 import { METRICS_PORT_NAME, prometheusPeer, scrapeAnnotations } from "../monitoring-stack/contract";
 import { allowIngress, type NetworkPolicy } from "../common/network-policy";
+import { RELEASE_RULES_INSTANCE } from "../monitoring-stack/release-rules";
 import { businessAlertRules } from "./alerts";
 import type { ReleaseContext } from "./platform";
 
@@ -44,7 +45,6 @@ export interface AppNames {
   readonly filebeatConfig: string;
   readonly logWriterSecret: string;
   readonly rackGateways: string;
-  readonly alertRules: string;
 }
 
 export function appNames(business: string, namespace: string): AppNames {
@@ -59,11 +59,10 @@ export function appNames(business: string, namespace: string): AppNames {
     filebeatConfig: "filebeat",
     logWriterSecret: "log-writer",
     rackGateways: RACK_GATEWAYS_CONFIGMAP,
-    alertRules: `${business}-alerts`,
   };
 }
 
-/** Marks the ConfigMap holding a business's alert rules for the business Prometheus instance. */
+/** Marks the ConfigMap holding a business's alert rules with the Prometheus instance that loads them. */
 export const RULES_LABEL = "monitoring.private-cloud.io/rules";
 /** Annotation carrying the release version on every object (digests do not fit in a label). */
 export const VERSION_ANNOTATION = "private-cloud.io/version";
@@ -256,6 +255,10 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
     throw new Error(
       `business ${JSON.stringify(spec.business)} is not onboarded in datacenter ${ctx.datacenter} (expected one of: ${Object.keys(ctx.businesses).join(", ") || "(none)"}; add it to private-cloud:businesses of the platform stack)`,
     );
+  if (!biz.alertRules)
+    throw new Error(
+      `the platform stack of ${ctx.datacenter} does not say where business alert rules go (releaseContext.businesses.${spec.business}.alertRules is missing; expected a platform stack up with this version of the program: run \`pulumi up -s ${ctx.datacenter}\`)`,
+    );
   const n = appNames(spec.business, biz.namespace);
   const selector = podSelector(spec, template);
   const common = {
@@ -339,9 +342,15 @@ export function appManifests(spec: AppSpec, template: Template, ctx: ReleaseCont
       ? { s6Services: { metadata: meta(n.s6Services), data: s6ServiceFiles(spec) } }
       : {}),
     alertRules: {
-      metadata: meta(n.alertRules, { [RULES_LABEL]: "business" }),
+      // In the monitoring namespace, under the name the business Prometheus
+      // projects (monitoring-stack/release-rules.ts): it loads them without a restart.
+      metadata: {
+        name: biz.alertRules.configMap,
+        namespace: biz.alertRules.namespace,
+        labels: { ...common, [RULES_LABEL]: RELEASE_RULES_INSTANCE },
+      },
       data: {
-        "rules.yaml": stringify(ruleFile(businessAlertRules(spec, template, biz.ingressNamespace)), {
+        [biz.alertRules.key]: stringify(ruleFile(businessAlertRules(spec, template, biz.ingressNamespace)), {
           lineWidth: 0,
         }),
       },

@@ -10,6 +10,7 @@ import { imagesFor } from "../../stacks/images";
 import { rackGatewayData } from "../common/network-health";
 import { tierNames } from "../ingress-tier/manifests";
 import { vipAssignments } from "../fullnat-lvs/vips";
+import { releaseRulesTarget, type ReleaseRulesTarget } from "../monitoring-stack/release-rules";
 
 /** One onboarded business, as its platform stack set it up. */
 export interface OnboardedBusiness {
@@ -23,6 +24,8 @@ export interface OnboardedBusiness {
   readonly vip?: string;
   /** The tier's namespace (its nginx metrics carry it as controller_namespace). */
   readonly ingressNamespace: string;
+  /** Where the release writes its alert rules: the ConfigMap the business Prometheus projects (monitoring-stack/release-rules.ts). */
+  readonly alertRules: ReleaseRulesTarget;
 }
 
 /** The platform stack's `releaseContext` output. Everything in it is plain (no secrets). */
@@ -64,6 +67,7 @@ export function releaseContext(
             upstreamService: n.upstreamService,
             upstreamPort: b.upstreamPort,
             ingressNamespace: n.namespace,
+            alertRules: releaseRulesTarget(model.namespaces.platform.monitoring, b.name),
             ...(vip ? { vip } : {}),
           },
         ];

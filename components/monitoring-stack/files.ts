@@ -21,6 +21,7 @@ import {
   renderYaml,
 } from "./grafana";
 import { prometheusName, webPorts } from "./workloads";
+import { RELEASE_RULES_INSTANCE } from "./release-rules";
 import { objectNames } from "./names";
 
 /** Rule files of one instance: `platform.yml` (ours) and `contributed.yml`. Group names must be unique per instance. */
@@ -96,6 +97,7 @@ export function monitoringFiles(
         scrapeIntervalSeconds: i.scrapeIntervalSeconds,
         namespaces: ns,
         extraScrapeConfigs: contributed.scrapeConfigs[i.name],
+        releaseRules: i.name === RELEASE_RULES_INSTANCE,
       }),
     );
     rules[i.name] = ruleFiles(i.name, own[i.name], contributed.ruleGroups[i.name]);

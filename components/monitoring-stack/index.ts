@@ -23,6 +23,7 @@ import { CONFIG_FILE } from "./prometheus-config";
 import type { MonitoringContributions } from "./contribution";
 import { objectNames, resourceNames } from "./names";
 import { monitoringFiles, serviceUrl, type MonitoringFiles } from "./files";
+import { RELEASE_RULES_INSTANCE, releaseRuleSources } from "./release-rules";
 import {
   alertmanagerStatefulSet,
   grafanaDeployment,
@@ -40,6 +41,7 @@ import {
 
 export * from "./contract";
 export * from "./contribution";
+export * from "./release-rules";
 export type { ScrapeConfig, ContributedScrapeConfig } from "./prometheus-config";
 export type { Dashboard, FolderedDashboard } from "./dashboards";
 
@@ -188,6 +190,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
           rulesConfigMapName: on.prometheusRules(inst.name),
           storageClass: mon.storageClass,
           configDigest: digest(files.prometheus[inst.name], ...Object.values(files.rules[inst.name])),
+          ...(inst.name === RELEASE_RULES_INSTANCE
+            ? { releaseRuleSources: releaseRuleSources(model.config.businesses.map((b) => b.name)) }
+            : {}),
         }),
         { parent: this, dependsOn: [config, rules, prometheusSa], protect },
       );

@@ -12,6 +12,8 @@ export const objectNames = {
   prometheus: (instance: string) => `prometheus-${instance}`,
   prometheusConfig: (instance: string) => `prometheus-${instance}-config`,
   prometheusRules: (instance: string) => `prometheus-${instance}-rules`,
+  /** The rule file one business's releases deliver to the `business` instance (written by its release stack). */
+  releaseRules: (business: string) => `prometheus-business-rules-${business}`,
   /** ServiceAccounts of the cluster readers; their ClusterRole/Binding is `<namespace>-<app>` (cluster-scoped). */
   serviceAccount: { prometheus: "prometheus", kubeStateMetrics: "kube-state-metrics" },
   clusterRole: (namespace: string, app: string) => `${namespace}-${app}`,

@@ -93,6 +93,12 @@ const saAuth = { credentials_file: `${SA_DIR}/token` } as const;
 
 /** Where rule files are mounted in the Prometheus container. */
 export const RULES_DIR = "/etc/prometheus/rules";
+/**
+ * Where the `business` instance finds the rule files business releases
+ * deliver (one per onboarded business, see `releaseRuleSources`): a directory
+ * of its own, so the platform's rule files and the releases' never collide.
+ */
+export const RELEASE_RULES_DIR = "/etc/prometheus/release-rules";
 export const CONFIG_DIR = "/etc/prometheus/config";
 export const CONFIG_FILE = "prometheus.yml";
 
@@ -374,6 +380,8 @@ export interface PrometheusConfigInput {
   readonly namespaces: { readonly monitoring: string; readonly nodeExporter: string };
   /** Jobs other components contribute to this instance. */
   readonly extraScrapeConfigs?: readonly ContributedScrapeConfig[];
+  /** Also load the rule files business releases deliver (RELEASE_RULES_DIR). Default: false. */
+  readonly releaseRules?: boolean;
 }
 
 /** The whole prometheus.yml of one instance. Throws when two jobs share a name (Prometheus refuses that). */
@@ -415,7 +423,7 @@ export function prometheusConfig(input: PrometheusConfigInput): PrometheusConfig
         },
       ],
     },
-    rule_files: [`${RULES_DIR}/*.yml`],
+    rule_files: [`${RULES_DIR}/*.yml`, ...(input.releaseRules ? [`${RELEASE_RULES_DIR}/*.yml`] : [])],
     scrape_configs: scrape,
   };
 }

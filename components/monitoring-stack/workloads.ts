@@ -15,7 +15,15 @@ import {
   type ProbeTiming,
 } from "../common/probes";
 import { METRICS_PORT_NAME } from "./contract";
-import { appLabel, CONFIG_DIR, CONFIG_FILE, instanceLabel, RULES_DIR } from "./prometheus-config";
+import {
+  appLabel,
+  CONFIG_DIR,
+  CONFIG_FILE,
+  instanceLabel,
+  RELEASE_RULES_DIR,
+  RULES_DIR,
+} from "./prometheus-config";
+import { autoReloadArgs } from "./release-rules";
 import { retentionSize, type PrometheusInstance } from "./instances";
 import { GRAFANA_DASHBOARDS_DIR } from "./grafana";
 
@@ -151,6 +159,11 @@ export interface PrometheusWorkloadInput {
   readonly storageClass: string;
   /** Digest of config + rules: a change rolls the pods (no reloader sidecar to trust). */
   readonly configDigest: string;
+  /**
+   * Rule files business releases deliver (release-rules.ts): projected at
+   * RELEASE_RULES_DIR and picked up without a restart. Default: none.
+   */
+  readonly releaseRuleSources?: readonly k8s.types.input.core.v1.VolumeProjection[];
 }
 
 export const prometheusName = objectNames.prometheus;
@@ -159,6 +172,7 @@ export function prometheusStatefulSet(p: PrometheusWorkloadInput): k8s.types.inp
   const i = p.instance;
   const name = prometheusName(i.name);
   const selector = selectorLabels("prometheus", i.name);
+  const releaseRules = p.releaseRuleSources?.length ? p.releaseRuleSources : undefined;
   const container: Container = {
     name: "prometheus",
     image: p.image,
@@ -168,6 +182,9 @@ export function prometheusStatefulSet(p: PrometheusWorkloadInput): k8s.types.inp
       `--storage.tsdb.retention.time=${i.retentionDays}d`,
       `--storage.tsdb.retention.size=${retentionSize(i.storageGiB)}`,
       `--web.listen-address=:${webPorts.prometheus}`,
+      // Config and rule files are re-read when they change: release rules
+      // arrive while the pods run (release-rules.ts).
+      ...autoReloadArgs(),
     ],
     env: goEnv(i.cpuLimitMillis),
     ports: [{ name: "web", containerPort: webPorts.prometheus, protocol: "TCP" }],
@@ -189,6 +206,7 @@ export function prometheusStatefulSet(p: PrometheusWorkloadInput): k8s.types.inp
     volumeMounts: [
       { name: "config", mountPath: CONFIG_DIR, readOnly: true },
       { name: "rules", mountPath: RULES_DIR, readOnly: true },
+      ...(releaseRules ? [{ name: "release-rules", mountPath: RELEASE_RULES_DIR, readOnly: true }] : []),
       { name: "data", mountPath: "/prometheus" },
     ],
   };
@@ -217,6 +235,7 @@ export function prometheusStatefulSet(p: PrometheusWorkloadInput): k8s.types.inp
           volumes: [
             { name: "config", configMap: { name: p.configMapName } },
             { name: "rules", configMap: { name: p.rulesConfigMapName } },
+            ...(releaseRules ? [{ name: "release-rules", projected: { sources: [...releaseRules] } }] : []),
           ],
         },
       },

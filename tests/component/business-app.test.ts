@@ -50,10 +50,16 @@ describe("BusinessApp", () => {
     );
   });
 
-  it("puts everything in the namespace the platform onboarded the business into", () => {
-    for (const r of records.filter((x) => x.parent === "shop"))
+  it("puts everything in the namespace the platform onboarded the business into, its alert rules where the business Prometheus reads them", () => {
+    for (const r of records.filter((x) => x.parent === "shop" && x.name !== "shop-alerts"))
       expect([r.name, r.inputs.metadata.namespace]).toEqual([r.name, "shop"]);
     expect(app?.namespace).toBe("shop");
+    const rules = records.find((r) => r.name === "shop-alerts");
+    expect([rules?.inputs.metadata.namespace, rules?.inputs.metadata.name]).toEqual([
+      "monitoring",
+      "prometheus-business-rules-shop",
+    ]);
+    expect(rules?.inputs.data["rules.yml"]).toContain("alert: BusinessJvmHeapHigh");
   });
 
   it("creates the Deployment after its config and the HPA after the Deployment", () => {

@@ -28,6 +28,7 @@ interface Container {
   image: string;
   args?: string[];
   env?: { name: string; value?: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   livenessProbe?: { timeoutSeconds: number; periodSeconds: number; failureThreshold: number };
   readinessProbe?: { timeoutSeconds: number; periodSeconds: number; failureThreshold: number };
@@ -164,6 +165,35 @@ describe("Prometheus", () => {
       { name: "config", configMap: { name: "prometheus-infra-config" } },
       { name: "rules", configMap: { name: "prometheus-infra-rules" } },
     ]);
+  });
+
+  it("the business instance projects each onboarded business's release rules and reloads them without a restart", () => {
+    const sts = find("sts", `${NAME}-prometheus-business`);
+    const businesses = model.config.businesses.map((b) => b.name).sort();
+    expect(businesses.length).toBeGreaterThan(0);
+    const volume = podSpec(sts).volumes?.find((v: { name: string }) => v.name === "release-rules");
+    expect(volume?.projected?.sources).toEqual(
+      businesses.map((b) => ({
+        configMap: {
+          name: `prometheus-business-rules-${b}`,
+          optional: true,
+          items: [{ key: "rules.yml", path: `${b}.yml` }],
+        },
+      })),
+    );
+    expect(containers(sts)[0].volumeMounts).toContainEqual({
+      name: "release-rules",
+      mountPath: "/etc/prometheus/release-rules",
+      readOnly: true,
+    });
+    expect(containers(sts)[0].args).toEqual(
+      expect.arrayContaining(["--enable-feature=auto-reload-config", "--config.auto-reload-interval=30s"]),
+    );
+    const config = find("cm", `${NAME}-prometheus-business-config`).inputs.data["prometheus.yml"];
+    expect(config).toContain("- /etc/prometheus/release-rules/*.yml");
+    // The infra instance has no business rules to load.
+    const infra = find("cm", `${NAME}-prometheus-infra-config`).inputs.data["prometheus.yml"];
+    expect(infra).not.toContain("release-rules");
   });
 
   it("rolls its pods when config or rules change (digest annotation)", () => {

@@ -228,7 +228,10 @@ describe("the policy pack", () => {
 describeWithTool("promtool", "the business's alert rules", () => {
   it.each(templates)("%s: promtool accepts the rule file the business Prometheus gets", (t) => {
     const file = path.join(dir, `rules-${t}.yaml`);
-    fs.writeFileSync(file, (manifests(t).alertRules.data as Record<string, string>)["rules.yaml"]);
+    fs.writeFileSync(
+      file,
+      (manifests(t).alertRules.data as Record<string, string>)[ctx.businesses.shop.alertRules.key],
+    );
     const r = runTool("promtool", ["check", "rules", file]);
     expect([r.status, r.output]).toEqual([
       0,

@@ -23,7 +23,10 @@ import { calicoMonitoring } from "../../components/calico-bgp/monitoring";
 import { lvsMonitoring } from "../../components/fullnat-lvs/monitoring";
 import { ingressMonitoring } from "../../components/ingress-tier/alerts";
 import { monitoringAlertRules } from "../../components/monitoring-stack/rules";
-import { RULES_DIR, SA_DIR } from "../../components/monitoring-stack/prometheus-config";
+import { RELEASE_RULES_DIR, RULES_DIR, SA_DIR } from "../../components/monitoring-stack/prometheus-config";
+import { appManifests } from "../../components/business-app/manifests";
+import { contextFromStackFile } from "../../release/render";
+import { resolveRelease } from "../../release/catalog/load";
 import {
   PROMETHEUS_INSTANCES,
   type PrometheusInstanceName,
@@ -76,16 +79,30 @@ function tempDir(): string {
  * (rule directory, service-account token and CA) are mapped into the temp
  * directory so promtool resolves them exactly as Prometheus would in the pod.
  */
-function writeInstance(dir: string, files: MonitoringFiles, instance: PrometheusInstanceName): string {
+function writeInstance(
+  dir: string,
+  files: MonitoringFiles,
+  instance: PrometheusInstanceName,
+  releaseRules: Record<string, string> = {},
+): string {
   const rules = path.join(dir, "rules");
+  const released = path.join(dir, "release-rules");
   const sa = path.join(dir, "serviceaccount");
   fs.mkdirSync(rules, { recursive: true });
+  fs.mkdirSync(released, { recursive: true });
   fs.mkdirSync(sa, { recursive: true });
+  for (const [name, text] of Object.entries(releaseRules)) fs.writeFileSync(path.join(released, name), text);
   fs.writeFileSync(path.join(sa, "token"), "token-for-promtool\n");
   fs.writeFileSync(path.join(sa, "ca.crt"), "");
   for (const [name, text] of Object.entries(files.rules[instance]))
     fs.writeFileSync(path.join(rules, name), text);
-  const config = files.prometheus[instance].split(RULES_DIR).join(rules).split(SA_DIR).join(sa);
+  const config = files.prometheus[instance]
+    .split(RULES_DIR)
+    .join(rules)
+    .split(RELEASE_RULES_DIR)
+    .join(released)
+    .split(SA_DIR)
+    .join(sa);
   const file = path.join(dir, "prometheus.yml");
   fs.writeFileSync(file, config);
   return file;
@@ -144,6 +161,33 @@ describeWithTool("promtool", "generated Prometheus rules and config", () => {
       expect(r.output).toMatch(/platform\.yml/);
     });
   });
+
+  const withSd = promtoolHasKubernetesSd();
+  (withSd || process.env.CI ? it : it.skip)(
+    "the business instance loads a release's alert rules from where the release writes them",
+    () => {
+      if (!withSd)
+        throw new Error(
+          "this promtool has no Kubernetes service discovery: build it with `npm run toolchain`",
+        );
+      // The sample business as the catalog releases it in the sim, and the file the
+      // business instance projects its ConfigMap to (monitoring-stack/release-rules.ts).
+      const r = resolveRelease("shop", {});
+      const ctx = contextFromStackFile("sim");
+      const m = appManifests(r.specs.get("sim") as never, r.template, ctx);
+      const target = ctx.businesses.shop.alertRules;
+      const meta = m.alertRules.metadata as { namespace: string; name: string };
+      expect([meta.namespace, meta.name]).toEqual([target.namespace, target.configMap]);
+      const file = path.basename(target.path);
+      const { files } = render("sim");
+      const cfg = writeInstance(tempDir(), files, "business", {
+        [file]: (m.alertRules.data as Record<string, string>)[target.key],
+      });
+      const out = runTool("promtool", ["check", "config", cfg]);
+      expect(out.status).toBe(0);
+      expect(out.output).toMatch(new RegExp(`release-rules/${file}\\n\\s*SUCCESS: 5 rules found`));
+    },
+  );
 
   describe("promtool test rules: the important alerts fire, and stay quiet when they should", () => {
     const { model } = render("dc-a");
