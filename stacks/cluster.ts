@@ -70,9 +70,24 @@ function get(
   });
 }
 
-/** Resolves with nothing when `/readyz` answers 200; rejects with the reason otherwise. */
-export async function readyz(endpoint: ClusterEndpoint, timeoutMs = 15_000): Promise<void> {
-  const r = await get(endpoint, "/readyz", timeoutMs);
+/**
+ * Resolves with nothing when `/readyz` answers 200; rejects with the reason
+ * otherwise. A timeout is asked again (up to `attempts` times): the check
+ * starts while the program registers its resources synchronously, and on a
+ * loaded machine that can hold the event loop longer than the timeout, so
+ * the timer fires before the answer that is already waiting is read (seen in
+ * CI as "no answer within 15s" from a healthy sim). A refused connection or
+ * an error status fails at once.
+ */
+export async function readyz(endpoint: ClusterEndpoint, timeoutMs = 15_000, attempts = 3): Promise<void> {
+  let r: { status: number; body: string } | undefined;
+  for (let i = 1; !r; i++) {
+    try {
+      r = await get(endpoint, "/readyz", timeoutMs);
+    } catch (e) {
+      if (i >= attempts || !/^no answer within/.test((e as Error).message)) throw e;
+    }
+  }
   if (r.status !== 200)
     throw new Error(`/readyz answered ${r.status}: ${r.body.trim().split("\n").slice(-3).join("; ")}`);
 }
