@@ -99,6 +99,16 @@ export interface Endpoint {
   readonly ports: readonly PolicyPort[];
 }
 
+/** A pod endpoint of namespace `ns`, named `<ns>/<name>` in the matrix. */
+export function podEndpoint(
+  ns: string,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  ports: Endpoint["ports"],
+): Endpoint {
+  return { name: `${ns}/${name}`, namespace: ns, labels, ports };
+}
+
 /** What a component adds to the datacenter's network: its policies and the endpoints they concern. */
 export interface NetworkContribution {
   readonly policies: readonly NetworkPolicy[];

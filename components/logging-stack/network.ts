@@ -16,6 +16,7 @@ import {
   type Endpoint,
   type NetworkContribution,
   type PolicyPeer,
+  podEndpoint,
 } from "../common/network-policy";
 import { prometheusPeer } from "../monitoring-stack/contract";
 import {
@@ -83,12 +84,8 @@ export function loggingNetwork(model: DatacenterModel): NetworkContribution {
       ports: [{ port: ES_EXPORTER_PORT }, { port: JSON_EXPORTER_PORT }],
     }),
   ];
-  const pod = (name: string, labels: Record<string, string>, ports: Endpoint["ports"]): Endpoint => ({
-    name: `${ns}/${name}`,
-    namespace: ns,
-    labels,
-    ports,
-  });
+  const pod = (name: string, labels: Record<string, string>, ports: Endpoint["ports"]): Endpoint =>
+    podEndpoint(ns, name, labels, ports);
   const endpoints: Endpoint[] = [
     ...ES_ROLES.map((r) =>
       pod(`es-${r}`, roleSelector(r), [{ port: ES_HTTP_PORT }, { port: ES_TRANSPORT_PORT }]),

@@ -19,6 +19,7 @@ import {
   sampleNode,
   type Endpoint,
   type NetworkContribution,
+  podEndpoint,
 } from "../common/network-policy";
 import { PROMETHEUS_INSTANCES, PROMETHEUS_POD_LABELS, prometheusPeer } from "./contract";
 import { selectorLabels, webPorts } from "./workloads";
@@ -71,12 +72,8 @@ export function monitoringNetwork(
       ports: [{ port: webPorts.kubeStateMetrics }, { port: webPorts.kubeStateMetricsTelemetry }],
     }),
   ];
-  const pod = (name: string, labels: Record<string, string>, ports: Endpoint["ports"]): Endpoint => ({
-    name: `${ns}/${name}`,
-    namespace: ns,
-    labels,
-    ports,
-  });
+  const pod = (name: string, labels: Record<string, string>, ports: Endpoint["ports"]): Endpoint =>
+    podEndpoint(ns, name, labels, ports);
   const endpoints: Endpoint[] = [
     ...PROMETHEUS_INSTANCES.map((i) =>
       pod(on.prometheus(i), selectorLabels("prometheus", i), [{ port: webPorts.prometheus }]),
