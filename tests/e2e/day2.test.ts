@@ -27,7 +27,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { explain, missingTools, projectDir, run, toolchainEnv, type Run } from "./toolchain";
+import { explain, missingTools, projectDir, run, toolchainEnv, type Run, simKubectl } from "./toolchain";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -61,14 +61,7 @@ const wrapper = path.join(projectDir, "scripts", "pulumi.sh");
 const pulumi = (args: string[]): Run =>
   run("bash", [wrapper, ...args, "--stack", STACK, "--config-file", configFile, "--non-interactive"], env);
 const npm = (script: string, args: string[]): Run => run("npm", ["run", "-s", script, "--", ...args], env);
-const kubectl = (args: string[]): Run =>
-  run("kubectl", ["--kubeconfig", path.join(simDir, "kubeconfig"), ...args], env);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
-const kubeJson = (args: string[]): any => {
-  const r = kubectl([...args, "-o", "json"]);
-  if (r.status !== 0) throw new Error(explain(r));
-  return JSON.parse(r.stdout);
-};
+const { kubectl, kubeJson } = simKubectl(simDir, env);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function ok(r: Run, what: string): Run {

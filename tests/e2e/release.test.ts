@@ -13,7 +13,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { explain, missingTools, projectDir, run, toolchainEnv, type Run } from "./toolchain";
+import { explain, missingTools, projectDir, run, toolchainEnv, type Run, simKubectl } from "./toolchain";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -43,14 +43,9 @@ const simEnv = (dc: Dc) => ({
 /** The release CLI as `npm run release` starts it (package.json). */
 const CLI = ["-r", "./scripts/lib/esbuild-register.js", "release/cli.ts"];
 const release = (args: string[]): Run => run(process.execPath, [...CLI, ...args, "--apps-dir", catalog], env);
-const kubectl = (dc: Dc, args: string[]): Run =>
-  run("kubectl", ["--kubeconfig", path.join(sims[dc].dir, "kubeconfig"), ...args], env);
+const kubectl = (dc: Dc, args: string[]): Run => simKubectl(sims[dc].dir, env).kubectl(args);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
-const kubeJson = (dc: Dc, args: string[]): any => {
-  const r = kubectl(dc, [...args, "-o", "json"]);
-  if (r.status !== 0) throw new Error(explain(r));
-  return JSON.parse(r.stdout);
-};
+const kubeJson = (dc: Dc, args: string[]): any => simKubectl(sims[dc].dir, env).kubeJson(args);
 function ok(r: Run, what: string): Run {
   if (r.status !== 0) throw new Error(`${what} failed: ${explain(r)}`);
   timings[what] = r.seconds;

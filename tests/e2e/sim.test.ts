@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { explain, missingTools, projectDir, run, toolchainEnv, type Run } from "./toolchain";
+import { explain, missingTools, projectDir, run, toolchainEnv, type Run, simKubectl } from "./toolchain";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -33,14 +33,7 @@ const timings: Record<string, number> = {};
 
 const pulumi = (args: string[], input?: string): Run =>
   run("pulumi", [...args, "--non-interactive"], env, input);
-const kubectl = (args: string[]): Run =>
-  run("kubectl", ["--kubeconfig", path.join(simDir, "kubeconfig"), ...args], env);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
-const kubeJson = (args: string[]): any => {
-  const r = kubectl([...args, "-o", "json"]);
-  if (r.status !== 0) throw new Error(explain(r));
-  return JSON.parse(r.stdout);
-};
+const { kubeJson } = simKubectl(simDir, env);
 
 function ok(r: Run, what: string): Run {
   if (r.status !== 0) throw new Error(`${what} failed: ${explain(r)}`);

@@ -69,3 +69,16 @@ export function run(
 export function explain(r: Run): string {
   return `exit ${r.status}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
 }
+
+/** kubectl with a simulated datacenter's admin kubeconfig, and the same with `-o json` parsed (failing loudly). */
+export function simKubectl(simDir: string, env: NodeJS.ProcessEnv) {
+  const kubectl = (args: string[]): Run =>
+    run("kubectl", ["--kubeconfig", path.join(simDir, "kubeconfig"), ...args], env);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
+  const kubeJson = (args: string[]): any => {
+    const r = kubectl([...args, "-o", "json"]);
+    if (r.status !== 0) throw new Error(explain(r));
+    return JSON.parse(r.stdout);
+  };
+  return { kubectl, kubeJson };
+}
