@@ -187,8 +187,21 @@ const stats = (xs: readonly number[]) => {
   return `min ${round(s[0])} / median ${round(s[Math.floor(s.length / 2)])} / max ${round(s[s.length - 1])} s`;
 };
 
+/** Stops the bench's simulated datacenter and removes its scratch directory. */
+function cleanUp(env: NodeJS.ProcessEnv): void {
+  spawnSync("bash", ["scripts/sim.sh", "down"], { cwd: root, env, stdio: "ignore" });
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   const env = toolchainEnv();
+  // Ctrl-C or a CI timeout: leave no API server, etcd or kwok running behind.
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => {
+      say(`${signal}: stopping the simulated datacenter`);
+      cleanUp(env);
+      process.exit(130);
+    });
   // The Automation API finds `pulumi` on this process's PATH.
   Object.assign(process.env, env);
   fs.mkdirSync(state, { recursive: true });
@@ -254,8 +267,7 @@ async function main(): Promise<void> {
         parS < GOALS.parallel50S,
     );
   } finally {
-    spawnSync("bash", ["scripts/sim.sh", "down"], { cwd: root, env, stdio: "ignore" });
-    fs.rmSync(work, { recursive: true, force: true });
+    cleanUp(env);
   }
   if (process.argv.includes("--json")) console.log(JSON.stringify(out));
   else for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(24)} ${v}`);

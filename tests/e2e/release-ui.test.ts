@@ -116,9 +116,10 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     );
     // `npm run release:ui` as a user starts it, with the catalog of this test.
     server = spawn(
-      path.join(projectDir, "node_modules", ".bin", "ts-node"),
+      process.execPath,
       [
-        "--transpile-only",
+        "-r",
+        "./scripts/lib/esbuild-register.js",
         "release/ui/server.ts",
         "--htpasswd",
         users,
