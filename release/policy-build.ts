@@ -63,6 +63,12 @@ function build(): string {
   const tmp = fs.mkdtempSync(path.join(CACHE, "build-"));
   try {
     const tsc = path.join(POLICY_SOURCE, "node_modules", "typescript", "bin", "tsc");
+    // The pack has dependencies of its own (Pulumi loads it from policy/);
+    // a fresh clone after only the root `npm ci` has none yet.
+    if (!fs.existsSync(tsc))
+      throw new Error(
+        `the policy pack's dependencies are not installed (${path.relative(REPO, tsc)} is missing; expected them after \`npm ci --prefix policy\`, which \`npm start\` and .ci/run also do)`,
+      );
     const r = spawnSync(
       process.execPath,
       [
