@@ -166,10 +166,18 @@ async function profilePreview(env: NodeJS.ProcessEnv, stack: string, nodes: numb
   const profDir = path.join(LOG_DIR, `${nodes}-cpu-prof`);
   fs.rmSync(profDir, { recursive: true, force: true });
   fs.mkdirSync(profDir, { recursive: true });
-  const profEnv = {
-    ...env,
-    NODE_OPTIONS: `${env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profDir}`.trim(),
-  };
+  // Node.js refuses --cpu-prof in NODE_OPTIONS, so a `node` first on PATH
+  // adds it for the processes the language host starts. The policy pack's
+  // process is killed by the engine at the end and writes no profile; the
+  // program's process exits and does.
+  const bin = path.join(profDir, "bin");
+  fs.mkdirSync(bin);
+  fs.writeFileSync(
+    path.join(bin, "node"),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --cpu-prof --cpu-prof-dir=${JSON.stringify(profDir)} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const profEnv = { ...env, PATH: `${bin}${path.delimiter}${env.PATH ?? ""}` };
   const r = await runTimed(
     "pulumi",
     ["preview", "--policy-pack", "policy", "--stack", stack, "--non-interactive"],

@@ -192,8 +192,32 @@ interface StateResource {
 }
 
 /** The Kubernetes objects Pulumi applied (their inputs in the state), as one multi-document YAML. */
+/** Pulumi's marker of a secret value in a state export (`"4dabf18193072939515e22adad3e2": SECRET_SIG`). */
+const SECRET_KEY = "4dabf18193072939515e22adad3e2";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * The plain value of every secret in an exported state (`--show-secrets`
+ * keeps each as `{<sig key>: <sig>, plaintext: "<JSON>"}`). Left wrapped,
+ * a Secret's `data` reached kubectl as a data key named after the marker,
+ * and the next refresh of the stack failed on it ("malformed secret").
+ */
+export function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const o = value as Record<string, unknown>;
+  if (o[SECRET_KEY] === SECRET_SIG) {
+    if (typeof o.plaintext !== "string")
+      throw new Error(
+        "a secret in the state export has no plaintext (expected `pulumi stack export --show-secrets`)",
+      );
+    return unwrapSecrets(JSON.parse(o.plaintext));
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 export function objectsFromState(exported: string): { yaml: string; count: number; daemonSets: number } {
-  const state = JSON.parse(exported) as { deployment: { resources?: StateResource[] } };
+  const state = unwrapSecrets(JSON.parse(exported)) as { deployment: { resources?: StateResource[] } };
   const objects: Record<string, unknown>[] = [];
   for (const r of state.deployment.resources ?? []) {
     if (!r.type.startsWith("kubernetes:") || !r.inputs) continue;

@@ -18,6 +18,7 @@ import {
   reportTable,
   resourceCount,
   secretForKubectl,
+  unwrapSecrets,
   summariseCpuProfile,
   type SizeResult,
 } from "../../scripts/lib/scale-report";
@@ -167,6 +168,42 @@ describe("the kubectl baseline's objects", () => {
     expect(s.stringData).toEqual({ keep: "me", plain: "not base64!" });
     const docs = parseAllDocuments(objectsFromState(state).yaml).map((d) => d.toJS());
     expect(docs[3].stringData["ca.crt"]).toBe("-----BEGIN CERTIFICATE-----\nMII\n");
+  });
+});
+
+describe("unwrapSecrets", () => {
+  const secret = (v: unknown) => ({
+    "4dabf18193072939515e22adad3e2": "1b47061264138c4ac30d75fd1eb44270",
+    plaintext: JSON.stringify(v),
+  });
+
+  it("gives a Secret's data as kubectl must see it, not Pulumi's secret wrapper", () => {
+    const exported = JSON.stringify({
+      deployment: {
+        resources: [
+          {
+            type: "kubernetes:core/v1:Secret",
+            inputs: {
+              apiVersion: "v1",
+              kind: "Secret",
+              metadata: { name: "grafana-admin", namespace: "monitoring" },
+              data: secret({ password: "s3cret!" }),
+            },
+          },
+        ],
+      },
+    });
+    const [doc] = parseAllDocuments(objectsFromState(exported).yaml).map((d) => d.toJS());
+    expect(doc.data).toEqual({});
+    expect(doc.stringData).toEqual({ password: "s3cret!" });
+    expect(objectsFromState(exported).yaml).not.toContain("4dabf18193072939515e22adad3e2");
+  });
+
+  it("unwraps nested secrets and refuses an export without plaintext", () => {
+    expect(unwrapSecrets({ a: [secret({ b: secret("c") })] })).toEqual({ a: [{ b: "c" }] });
+    expect(() =>
+      unwrapSecrets({ "4dabf18193072939515e22adad3e2": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "x" }),
+    ).toThrow(/--show-secrets/);
   });
 });
 
