@@ -15,9 +15,11 @@ import * as path from "path";
 import {
   CommandError,
   LocalWorkspace,
+  PulumiCommand,
   type EngineEvent,
   type OpMap,
   type Stack,
+  type StackSettings,
   type StepEventMetadata,
   type UpdateSummary,
 } from "@pulumi/pulumi/automation";
@@ -222,6 +224,42 @@ function workDirFor(opts: EngineOptions, stack: string): string {
   return dir;
 }
 
+let pulumiCommand: Promise<PulumiCommand> | undefined;
+
+/**
+ * One `pulumi version` check per process: LocalWorkspace otherwise starts
+ * the CLI once more for it with every workspace, i.e. every operation of
+ * every release (~0.3 s of CPU each, which parallel releases queue on).
+ */
+function sharedPulumiCommand(): Promise<PulumiCommand> {
+  pulumiCommand ??= PulumiCommand.get().catch((e: unknown) => {
+    pulumiCommand = undefined;
+    throw e;
+  });
+  return pulumiCommand;
+}
+
+/**
+ * Records the release's spec in the stack's config (where history and
+ * rollback read it back), by writing the stack settings file as `pulumi
+ * config set` would, without starting the CLI for it. The rest of the file
+ * (the passphrase's encryption salt above all) is kept as it is.
+ */
+async function recordSpec(s: Stack, spec: AppSpec): Promise<void> {
+  let settings: StackSettings = {};
+  try {
+    settings = await s.workspace.stackSettings(s.name);
+  } catch (e) {
+    // A stack created without a settings file; any other error (an
+    // unreadable file) must not be papered over by writing a new one.
+    if (!/failed to find stack settings file/.test(String(e))) throw e;
+  }
+  await s.workspace.saveStackSettings(s.name, {
+    ...settings,
+    config: { ...settings.config, [SPEC_CONFIG_KEY]: canonicalJson(spec) },
+  });
+}
+
 async function workspaceStack(
   spec: AppSpec,
   resolved: ResolvedRelease,
@@ -241,6 +279,7 @@ async function workspaceStack(
       description: "One stack per business per datacenter (<business>.<dc>), released by npm run release",
     },
     secretsProvider: "passphrase",
+    pulumiCommand: await sharedPulumiCommand(),
     envVars: Object.fromEntries(
       Object.entries(opts.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined),
     ),
@@ -376,7 +415,7 @@ async function runOne(
       };
     }
     const s = await workspaceStack(spec, resolved, opts, true);
-    await s.setConfig(SPEC_CONFIG_KEY, { value: canonicalJson(spec) });
+    await recordSpec(s, spec);
     const common = { onEvent: bridge.onEvent, policyPacks: [opts.policyPack ?? compiledPolicyPack()] };
     if (op === "preview") {
       const r = await s.preview({ ...common, diff: false });

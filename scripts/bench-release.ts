@@ -225,7 +225,15 @@ async function main(): Promise<void> {
     // As `npm run release` starts it (package.json), without npm's own start.
     sh(
       process.execPath,
-      ["-r", "./scripts/lib/esbuild-register.js", "release/cli.ts", "shop", "render"],
+      [
+        "-r",
+        "./scripts/lib/esbuild-register.js",
+        "-r",
+        "./scripts/lib/lazy-pulumi-closure.js",
+        "release/cli.ts",
+        "shop",
+        "render",
+      ],
       env,
     );
     out.renderCliS = round((performance.now() - t0) / 1000);

@@ -120,6 +120,8 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
       [
         "-r",
         "./scripts/lib/esbuild-register.js",
+        "-r",
+        "./scripts/lib/lazy-pulumi-closure.js",
         "release/ui/server.ts",
         "--htpasswd",
         users,
