@@ -306,9 +306,13 @@ async function benchSize(
     const file = path.join(dir, "objects.yaml");
     fs.writeFileSync(file, objects.yaml);
     await step(STEP.kubectlDryRun, "kubectl", kubectlArgs(["--dry-run=server"], file));
-    await step(STEP.kubectlApply, "kubectl", kubectlArgs([], file));
     if (opts.cpuProf) await profilePreview(env, stack, nodes);
+    // Refresh before kubectl's real apply: that apply makes kubectl a field
+    // manager of the same fields, and a refresh afterwards reads back a
+    // Secret's data without Pulumi's share of it ("malformed secret: missing
+    // value" on every Secret). Destroy deletes by name and is not affected.
     await step(STEP.refresh, "pulumi", pulumiArgs(["refresh", "--yes", "--skip-preview"]), true);
+    await step(STEP.kubectlApply, "kubectl", kubectlArgs([], file));
     await step(STEP.destroy, "pulumi", pulumiArgs(["destroy", "--yes", "--skip-preview"]), true);
   } finally {
     res.ratios = ratiosOf(res.seconds);
