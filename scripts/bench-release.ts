@@ -34,6 +34,7 @@ import { compiledPolicyPack } from "../release/policy-build";
 import { PLATFORM_PROJECT } from "../release/program";
 import { contextFromStackFile } from "../release/render";
 import { releaseRulesTarget } from "../components/monitoring-stack/release-rules";
+import { RELEASE_NODE_ARGS } from "./lib/release-node-args";
 
 const root = path.join(__dirname, "..");
 const N = Number(process.env.BENCH_BUSINESSES ?? 50);
@@ -223,19 +224,7 @@ async function main(): Promise<void> {
     // One business.
     const t0 = performance.now();
     // As `npm run release` starts it (package.json), without npm's own start.
-    sh(
-      process.execPath,
-      [
-        "-r",
-        "./scripts/lib/esbuild-register.js",
-        "-r",
-        "./scripts/lib/lazy-pulumi-closure.js",
-        "release/cli.ts",
-        "shop",
-        "render",
-      ],
-      env,
-    );
+    sh(process.execPath, [...RELEASE_NODE_ARGS, "release/cli.ts", "shop", "render"], env);
     out.renderCliS = round((performance.now() - t0) / 1000);
     const [, renderFnS] = await timed(async () => {
       const { renderYaml } = await import("../release/render");

@@ -191,7 +191,6 @@ interface StateResource {
   inputs?: Record<string, unknown>;
 }
 
-/** The Kubernetes objects Pulumi applied (their inputs in the state), as one multi-document YAML. */
 /** Pulumi's marker of a secret value in a state export (`"4dabf18193072939515e22adad3e2": SECRET_SIG`). */
 const SECRET_KEY = "4dabf18193072939515e22adad3e2";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -216,6 +215,7 @@ export function unwrapSecrets(value: unknown): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
+/** The Kubernetes objects Pulumi applied (their inputs in the state), as one multi-document YAML. */
 export function objectsFromState(exported: string): { yaml: string; count: number; daemonSets: number } {
   const state = unwrapSecrets(JSON.parse(exported)) as { deployment: { resources?: StateResource[] } };
   const objects: Record<string, unknown>[] = [];

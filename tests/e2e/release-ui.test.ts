@@ -17,6 +17,7 @@ import bcrypt from "bcryptjs";
 import type { BrowserContext, Page } from "playwright-core";
 import { CHROMIUM, launch } from "../helpers/chromium";
 import { explain, missingTools, projectDir, run, toolchainEnv, type Run } from "./toolchain";
+import { RELEASE_NODE_ARGS } from "../../scripts/lib/release-node-args";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -118,10 +119,7 @@ suite(`release web UI in Chromium${missing.length ? ` (missing: ${missing.join("
     server = spawn(
       process.execPath,
       [
-        "-r",
-        "./scripts/lib/esbuild-register.js",
-        "-r",
-        "./scripts/lib/lazy-pulumi-closure.js",
+        ...RELEASE_NODE_ARGS,
         "release/ui/server.ts",
         "--htpasswd",
         users,

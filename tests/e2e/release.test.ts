@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { explain, missingTools, projectDir, run, toolchainEnv, type Run, simKubectl } from "./toolchain";
+import { RELEASE_NODE_ARGS } from "../../scripts/lib/release-node-args";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -41,13 +42,7 @@ const simEnv = (dc: Dc) => ({
   PRIVATE_CLOUD_KUBECONFIG: path.join(sims[dc].dir, "kubeconfig"),
 });
 /** The release CLI as `npm run release` starts it (package.json). */
-const CLI = [
-  "-r",
-  "./scripts/lib/esbuild-register.js",
-  "-r",
-  "./scripts/lib/lazy-pulumi-closure.js",
-  "release/cli.ts",
-];
+const CLI = [...RELEASE_NODE_ARGS, "release/cli.ts"];
 const release = (args: string[]): Run => run(process.execPath, [...CLI, ...args, "--apps-dir", catalog], env);
 const kubectl = (dc: Dc, args: string[]): Run => simKubectl(sims[dc].dir, env).kubectl(args);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON

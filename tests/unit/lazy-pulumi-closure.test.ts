@@ -5,7 +5,9 @@
  * Run in a child Node.js process: jest's module loader bypasses Module._load.
  */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import { RELEASE_NODE_ARGS } from "../../scripts/lib/release-node-args";
 
 const repo = path.join(__dirname, "..", "..");
 const preload = path.join(repo, "scripts", "lib", "lazy-pulumi-closure.js");
@@ -47,5 +49,15 @@ describe("lazy-pulumi-closure", () => {
       after: { typescript: true, arborist: false },
       text: true,
     });
+  });
+});
+
+describe("RELEASE_NODE_ARGS", () => {
+  it("is how package.json starts the release CLI and web UI (the tests and bench:release use the list)", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.release).toBe(`node ${RELEASE_NODE_ARGS.join(" ")} release/cli.ts`);
+    expect(pkg.scripts["release:ui"]).toBe(`node ${RELEASE_NODE_ARGS.join(" ")} release/ui/server.ts`);
   });
 });

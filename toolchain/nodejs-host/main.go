@@ -136,20 +136,21 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerStre
 	if err != nil {
 		return fmt.Errorf("could not find node on the $PATH: %w", err)
 	}
-	var script []byte
+	script := ""
 	if req.GetKind() == "analyzer" {
-		script = []byte(compiledPackRunner(dir))
+		script = compiledPackRunner(dir)
 	}
-	if len(script) == 0 {
+	if script == "" {
 		resolve := exec.Command(node, "-e", fmt.Sprintf("process.stdout.write(require.resolve(%q))", module))
 		resolve.Dir = dir
-		script, err = resolve.Output()
+		out, err := resolve.Output()
 		if err != nil {
 			return fmt.Errorf("cannot resolve %s from %s; run 'npm install' there: %w", module, dir, err)
 		}
+		script = string(out)
 	}
 
-	cmd := exec.CommandContext(stream.Context(), node, append([]string{string(script)}, args...)...)
+	cmd := exec.CommandContext(stream.Context(), node, append([]string{script}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = req.GetEnv()
 	if len(cmd.Env) == 0 {
